@@ -1,0 +1,5 @@
+"""``python -m pcapping``."""
+
+from pcapping.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,281 @@
+"""pcap and pcapng files, read and written in pure Python.
+
+Reading streams the file in 1 MiB chunks, so memory stays constant whatever
+the file's size.  Every complete record is yielded before a damaged one
+raises ``PcappingError`` with libpcap's wording ("truncated dump file; tried
+to read 98 captured bytes, only got 4"), so a caller can print what it
+decoded and then report the problem on one line.
+
+``PcapWriter`` writes classic microsecond pcap and flushes each record, so a
+run killed by Ctrl-C leaves a file whose every record is whole.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+from collections.abc import Iterator
+from typing import BinaryIO, NamedTuple
+
+from pcapping.errors import PcappingError
+
+MAX_SNAPLEN = 262144
+_CHUNK = 1 << 20
+
+
+class Captured(NamedTuple):
+    ts_sec: int
+    ts_usec: int
+    length: int  # length on the wire
+    data: bytes  # the captured bytes (caplen = len(data))
+    linktype: int = 1
+
+
+class _Stream:
+    """A file read in big chunks, handing out exact byte counts."""
+
+    def __init__(self, f: BinaryIO) -> None:
+        self.f = f
+        self.buf = b""
+        self.pos = 0
+
+    def take(self, n: int) -> bytes:
+        """Up to ``n`` bytes; fewer only at end of file."""
+        end = self.pos + n
+        if end > len(self.buf):
+            self.buf = self.buf[self.pos :] + self.f.read(max(_CHUNK, n))
+            self.pos, end = 0, n
+        out = self.buf[self.pos : end]
+        self.pos = end if end <= len(self.buf) else len(self.buf)
+        return out
+
+
+class PcapReader:
+    """Iterate ``Captured`` records of a pcap or pcapng file."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        try:
+            self.f: BinaryIO = open(path, "rb")  # noqa: SIM115 - closed by close()/__iter__
+        except OSError as exc:
+            raise PcappingError(f"{path}: {exc.strerror or exc}") from None
+        if os.path.isdir(path):
+            raise PcappingError(f"{path}: Is a directory")
+        self.stream = _Stream(self.f)
+        head = self.stream.take(4)
+        if len(head) < 4:
+            self.close()
+            raise PcappingError(
+                f"{path}: truncated dump file; tried to read 4 file header bytes, "
+                f"only got {len(head)}"
+            )
+        self.pcapng = head == b"\x0a\x0d\x0d\x0a"
+        self.snaplen = MAX_SNAPLEN
+        if self.pcapng:
+            self._interfaces: list[tuple[int, int, int]] = []  # linktype, snaplen, ticks/s
+            self._endian = "<"
+            self._read_shb(head)
+            self.linktype = self._first_linktype()
+        else:
+            self._open_pcap(head)
+
+    # -- classic pcap ---------------------------------------------------------
+    def _open_pcap(self, magic: bytes) -> None:
+        formats = {
+            b"\xd4\xc3\xb2\xa1": ("<", 1_000_000), b"\xa1\xb2\xc3\xd4": (">", 1_000_000),
+            b"\x4d\x3c\xb2\xa1": ("<", 1_000_000_000), b"\xa1\xb2\x3c\x4d": (">", 1_000_000_000),
+        }
+        if magic not in formats:
+            self.close()
+            raise PcappingError(f"{self.path}: unknown file format")
+        self._endian, self._ticks = formats[magic]
+        rest = self.stream.take(20)
+        if len(rest) < 20:
+            self.close()
+            raise PcappingError(
+                f"{self.path}: truncated dump file; tried to read 24 file header bytes, "
+                f"only got {len(rest)}"
+            )
+        _major, _minor, _zone, _sigfigs, snaplen, network = struct.unpack(
+            self._endian + "HHiIII", rest)
+        self.linktype = network & 0x03FFFFFF
+        self.snaplen = snaplen if 0 < snaplen <= MAX_SNAPLEN else MAX_SNAPLEN
+
+    def _pcap_records(self) -> Iterator[Captured]:
+        hdr = struct.Struct(self._endian + "IIII")
+        take = self.stream.take
+        linktype = self.linktype
+        nano = self._ticks == 1_000_000_000
+        snaplen = self.snaplen
+        while True:
+            head = take(16)
+            if not head:
+                return
+            if len(head) < 16:
+                raise PcappingError(
+                    f"{self.path}: truncated dump file; tried to read 16 header bytes, "
+                    f"only got {len(head)}"
+                )
+            sec, frac, caplen, length = hdr.unpack(head)
+            if caplen > MAX_SNAPLEN:
+                raise PcappingError(
+                    f"{self.path}: invalid packet capture length {caplen}, bigger than "
+                    f"maximum of {MAX_SNAPLEN}"
+                )
+            data = take(caplen)
+            if len(data) < caplen:
+                raise PcappingError(
+                    f"{self.path}: truncated dump file; tried to read {caplen} captured "
+                    f"bytes, only got {len(data)}"
+                )
+            if caplen > snaplen:  # as libpcap: keep the file's snapshot length only
+                data = data[:snaplen]
+            yield Captured(sec, frac // 1000 if nano else frac, length, data, linktype)
+
+    # -- pcapng -------------------------------------------------------------
+    def _read_block(self, first: bytes | None = None) -> tuple[int, bytes] | None:
+        head = first if first is not None else self.stream.take(8)
+        if not head:
+            return None
+        if len(head) < 8:
+            raise PcappingError(
+                f"{self.path}: truncated dump file; tried to read 8 header bytes, "
+                f"only got {len(head)}")
+        btype, blen = struct.unpack(self._endian + "II", head)
+        if blen < 12 or blen % 4 or blen > 16 * 1024 * 1024:
+            raise PcappingError(f"{self.path}: block length {blen} is invalid")
+        body = self.stream.take(blen - 8)
+        if len(body) < blen - 8:
+            raise PcappingError(
+                f"{self.path}: truncated dump file; tried to read {blen - 8} bytes of block, "
+                f"only got {len(body)}")
+        return btype, body[:-4]
+
+    def _read_shb(self, magic: bytes) -> None:
+        rest = self.stream.take(8)
+        if len(rest) < 8:
+            raise PcappingError(f"{self.path}: truncated dump file; section header block cut")
+        bom = rest[4:8]
+        if bom == b"\x4d\x3c\x2b\x1a":
+            self._endian = "<"
+        elif bom == b"\x1a\x2b\x3c\x4d":
+            self._endian = ">"
+        else:
+            raise PcappingError(f"{self.path}: unknown file format")
+        blen = struct.unpack(self._endian + "I", rest[:4])[0]
+        if blen < 28 or blen % 4:
+            raise PcappingError(f"{self.path}: section header block length {blen} is invalid")
+        body = self.stream.take(blen - 12)
+        if len(body) < blen - 12:
+            raise PcappingError(f"{self.path}: truncated dump file; section header block cut")
+        self._interfaces = []
+
+    def _add_interface(self, body: bytes) -> None:
+        if len(body) < 8:
+            raise PcappingError(f"{self.path}: interface description block is too short")
+        linktype, _res, snaplen = struct.unpack_from(self._endian + "HHI", body)
+        ticks = 1_000_000
+        pos = 8
+        while pos + 4 <= len(body):
+            code, olen = struct.unpack_from(self._endian + "HH", body, pos)
+            if code == 0:
+                break
+            if code == 9 and olen >= 1:
+                v = body[pos + 4]
+                ticks = 2 ** (v & 0x7F) if v & 0x80 else 10**v
+            pos += 4 + ((olen + 3) & ~3)
+        self._interfaces.append((linktype, snaplen, ticks))
+
+    def _first_linktype(self) -> int:
+        """Read ahead to the first interface description (records wait in a queue)."""
+        self._pending: list[tuple[int, bytes]] = []
+        while True:
+            block = self._read_block()
+            if block is None:
+                return 1
+            if block[0] == 1:
+                self._add_interface(block[1])
+                return self._interfaces[0][0]
+            self._pending.append(block)
+
+    def _pcapng_records(self) -> Iterator[Captured]:
+        e = self._endian
+        epb = struct.Struct(e + "IIIII")
+        pending = self._pending
+        while True:
+            block = pending.pop(0) if pending else self._read_block()
+            if block is None:
+                return
+            btype, body = block
+            if btype == 6 or btype == 2:  # enhanced / obsolete packet block
+                if len(body) < 20:
+                    raise PcappingError(f"{self.path}: packet block is too short")
+                if btype == 6:
+                    ifid, high, low, caplen, length = epb.unpack_from(body)
+                else:
+                    ifid, _drops, high, low, caplen, length = struct.unpack_from(
+                        e + "HHIIII", body)
+                if ifid >= len(self._interfaces):
+                    raise PcappingError(f"{self.path}: a packet names unknown interface {ifid}")
+                if caplen > len(body) - 20:
+                    raise PcappingError(
+                        f"{self.path}: packet block caplen {caplen} exceeds its block")
+                linktype, _snap, ticks = self._interfaces[ifid]
+                stamp = (high << 32) | low
+                sec, frac = divmod(stamp, ticks)
+                usec = frac * 1_000_000 // ticks
+                yield Captured(sec, usec, length, body[20 : 20 + caplen], linktype)
+            elif btype == 3:  # simple packet block
+                if not self._interfaces or len(body) < 4:
+                    raise PcappingError(f"{self.path}: simple packet block without interface")
+                length = struct.unpack_from(e + "I", body)[0]
+                linktype, snap, _ticks = self._interfaces[0]
+                caplen = min(length, len(body) - 4, snap or MAX_SNAPLEN)
+                yield Captured(0, 0, length, body[4 : 4 + caplen], linktype)
+            elif btype == 1:
+                self._add_interface(body)
+            elif btype == 0x0A0D0D0A:
+                raise PcappingError(f"{self.path}: multiple sections are not supported")
+
+    def __iter__(self) -> Iterator[Captured]:
+        try:
+            yield from (self._pcapng_records() if self.pcapng else self._pcap_records())
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        self.f.close()
+
+    def __enter__(self) -> PcapReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class PcapWriter:
+    """Classic pcap, microsecond timestamps, flushed after every record."""
+
+    def __init__(self, path: str, linktype: int = 1, snaplen: int = MAX_SNAPLEN) -> None:
+        try:
+            self.f: BinaryIO = open(path, "wb")  # noqa: SIM115 - closed by close()
+        except OSError as exc:
+            raise PcappingError(f"{path}: {exc.strerror or exc}") from None
+        self.f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, snaplen, linktype))
+        self.f.flush()
+        self.count = 0
+
+    def write(self, ts_sec: int, ts_usec: int, data: bytes, length: int | None = None) -> None:
+        wire = len(data) if length is None else length
+        self.f.write(struct.pack("<IIII", ts_sec, ts_usec, len(data), wire) + data)
+        self.f.flush()
+        self.count += 1
+
+    def close(self) -> None:
+        self.f.close()
+
+    def __enter__(self) -> PcapWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

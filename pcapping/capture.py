@@ -151,3 +151,19 @@ class LiveCapture:
 
 def open_live(interface: str, **kw: object) -> LiveCapture:
     return LiveCapture(interface, **kw)  # type: ignore[arg-type]
+
+
+def compile_filter(expression: str, linktype: int, snaplen: int = DEFAULT_SNAPLEN):  # noqa: ANN201
+    """A predicate ``bytes -> bool`` running a BPF expression in user space (for files)."""
+    import pcapy
+
+    try:
+        program = pcapy.compile(linktype, snaplen, expression, 1, 0)
+    except Exception as exc:  # pcapy.PcapError / BPFError
+        raise PcappingError(f"bad filter expression {expression!r}: {exc}") from None
+    run = program.filter
+
+    def matches(data: bytes) -> bool:
+        return run(data) != 0
+
+    return matches

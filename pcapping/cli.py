@@ -33,7 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     send.add_argument("-c", dest="count", type=int, default=None, help="stop after COUNT requests")
     send.add_argument("-i", dest="interval_s", type=float, default=1.0, help="interval (s)")
     send.add_argument("-W", dest="timeout_s", type=float, default=2.0, help="wait per reply (s)")
-    send.add_argument("-w", dest="deadline_s", type=float, default=None, help="stop after this many seconds")
+    send.add_argument("-w", dest="deadline_s", type=float, default=None, help="deadline (s)")
     send.add_argument("-t", dest="ttl", type=int, default=64, help="IP time to live")
     send.add_argument("-s", dest="size", type=int, default=56, help="ICMP payload bytes")
     send.add_argument("-M", dest="pmtudisc", default="dont", help="do|dont: set or clear DF")

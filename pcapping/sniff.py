@@ -1,0 +1,226 @@
+"""``pcapping sniff``: decode what is on the wire or in a file.
+
+Per frame: tcpdump's text (``tcpdump.TcpdumpFormatter``), a JSON object
+(``Decoded.to_dict()``), or nothing but a closing summary (``-q``).
+A damaged file prints every complete record first, then one line on stderr
+and exit status 2.  Ctrl-C on a live capture ends it with tcpdump's counts.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterable
+from typing import Any, TextIO
+
+from pcapping.decode import Decoded, Tally, decode_frame, tally
+from pcapping.errors import PcappingError
+from pcapping.icmp import ICMPType
+from pcapping.pcapfile import Captured, PcapWriter
+
+# Kernel-side prefilter for --icmp on live handles; the exact test is `_is_icmp_or_arp`
+# on the decoded frame (a bare `icmp` misses VLAN-tagged ICMP, and `vlan` must come last).
+ICMP_BPF = "icmp or arp or (vlan and (icmp or arp))"
+
+LINKTYPE_NAMES = {
+    0: "NULL (BSD loopback)", 1: "EN10MB (Ethernet)", 12: "RAW (Raw IP)", 14: "RAW (Raw IP)",
+    101: "RAW (Raw IP)", 108: "LOOP (OpenBSD loopback)", 113: "LINUX_SLL (Linux cooked v1)",
+    228: "IPV4 (Raw IPv4)", 276: "LINUX_SLL2 (Linux cooked v2)",
+}
+
+
+def _is_icmp_or_arp(d: Decoded) -> bool:
+    return d.arp is not None or (d.ip is not None and d.ip.protocol == 1)
+
+
+def summary_text(t: Tally) -> str:
+    """The closing summary of ``sniff -q``."""
+    lines = [
+        f"{t.frames} frames: {t.ipv4} IPv4, {t.icmp} ICMP, {t.arp} ARP",
+    ]
+    for (icmp_type, code), n in sorted(t.icmp_types.items()):
+        try:
+            name = ICMPType(icmp_type).name.lower().replace("_", " ")
+        except ValueError:
+            name = "unknown"
+        lines.append(f"  ICMP type {icmp_type} code {code} ({name}): {n}")
+    lines.append(f"bad IPv4 checksums: {t.bad_ip_checksum}")
+    lines.append(f"bad ICMP checksums: {t.bad_icmp_checksum}")
+    lines.append(f"truncated: {t.truncated}")
+    lines.append(f"undecodable: {t.undecodable}")
+    return "\n".join(lines)
+
+
+def summarize_file(path: str, bpf: str | None = None, icmp_only: bool = False) -> Tally:
+    """Count a whole file the way ``sniff -q -r`` does (also used by the benchmark)."""
+    from pcapping.pcapfile import PcapReader
+
+    reader = PcapReader(path)
+    t = Tally()
+    run_tally = tally
+    if bpf is None and not icmp_only:
+        for rec in reader:
+            run_tally(t, rec.data, rec.linktype)
+        return t
+    keep = _frame_filter(bpf, reader.linktype)
+    for rec in reader:
+        if keep is not None and not keep(rec.data):
+            continue
+        d = decode_frame(rec.data, rec.linktype)
+        if icmp_only and not _is_icmp_or_arp(d):
+            continue
+        t.add(d)
+    return t
+
+
+def _frame_filter(bpf: str | None, linktype: int) -> Callable[[bytes], bool] | None:
+    if not bpf:
+        return None
+    from pcapping.capture import compile_filter
+
+    return compile_filter(bpf, linktype)
+
+
+class _Printer:
+    """Turns decoded frames into the chosen output; counts for -q."""
+
+    def __init__(self, args: Any, out: TextIO) -> None:
+        self.out = out
+        self.quiet = args.quiet
+        self.json = args.json
+        self.tally = Tally()
+        self.formatter = None
+        if not self.quiet and not self.json:
+            from pcapping.tcpdump import TcpdumpFormatter
+
+            self.formatter = TcpdumpFormatter(
+                verbose=args.verbose, link=args.link, hexdump=args.hex)
+
+    def emit(self, d: Decoded) -> None:
+        if self.quiet:
+            self.tally.add(d)
+        elif self.json:
+            self.out.write(json.dumps(d.to_dict(), separators=(",", ":")) + "\n")
+        else:
+            self.out.write(self.formatter.format(d) + "\n")  # type: ignore[union-attr]
+
+
+def _process(
+    records: Iterable[Captured],
+    args: Any,
+    printer: _Printer,
+    keep: Callable[[bytes], bool] | None,
+    writer: PcapWriter | None,
+) -> int:
+    """Decode, filter, print and write records; returns how many were shown."""
+    shown = 0
+    limit = args.count
+    icmp_only = args.icmp
+    for number, rec in enumerate(records, 1):
+        if keep is not None and not keep(rec.data):
+            continue
+        d = decode_frame(rec.data, rec.linktype, frame=number, ts_sec=rec.ts_sec,
+                         ts_usec=rec.ts_usec, length=rec.length)
+        if icmp_only and not _is_icmp_or_arp(d):
+            continue
+        if writer is not None:
+            writer.write(rec.ts_sec, rec.ts_usec, rec.data, rec.length)
+        printer.emit(d)
+        shown += 1
+        if limit is not None and shown >= limit:
+            break
+    return shown
+
+
+def run(args: Any) -> int:
+    if args.count is not None and args.count <= 0:
+        raise PcappingError(f"invalid packet count {args.count}: must be a positive number")
+    if args.read and args.interface:
+        raise PcappingError("use either -r FILE or -i IFACE, not both")
+    bpf = " ".join(args.bpf).strip() or None
+    out = sys.stdout
+    if args.read:
+        return _run_file(args, bpf, out)
+    return _run_live(args, bpf, out)
+
+
+def _run_file(args: Any, bpf: str | None, out: TextIO) -> int:
+    from pcapping.pcapfile import PcapReader
+
+    reader = PcapReader(args.read)
+    linktype = reader.linktype
+    sys.stderr.write(
+        f"reading from file {args.read}, link-type {LINKTYPE_NAMES.get(linktype, linktype)}, "
+        f"snapshot length {reader.snaplen}\n")
+    if args.quiet and not args.write and args.count is None and not bpf and not args.icmp:
+        t = Tally()
+        try:
+            for rec in reader:
+                tally(t, rec.data, rec.linktype)
+        finally:
+            out.write(summary_text(t) + "\n")
+        return 0
+    keep = _frame_filter(bpf, linktype)
+    printer = _Printer(args, out)
+    writer = PcapWriter(args.write, linktype) if args.write else None
+    try:
+        _process(reader, args, printer, keep, writer)
+    finally:
+        if writer is not None:
+            writer.close()
+        if args.quiet:
+            out.write(summary_text(printer.tally) + "\n")
+        out.flush()
+    return 0
+
+
+def _run_live(args: Any, bpf: str | None, out: TextIO) -> int:
+    from pcapping.capture import LiveCapture
+
+    interface = args.interface
+    if interface is None:
+        from pcapping.netinfo import default_interface
+
+        interface = default_interface()
+    expression = bpf
+    if args.icmp:
+        expression = f"({ICMP_BPF}) and ({bpf})" if bpf else ICMP_BPF
+    handle = LiveCapture(interface, bpf=expression, timeout_ms=100)
+    sys.stderr.write(
+        f"listening on {interface}, link-type "
+        f"{LINKTYPE_NAMES.get(handle.linktype, handle.linktype)}, snapshot length 262144 bytes\n")
+    sys.stderr.flush()
+    printer = _Printer(args, out)
+    writer = PcapWriter(args.write, handle.linktype) if args.write else None
+    shown = 0
+    interrupted = False
+    try:
+        shown = _process(_live_records(handle, out), args, printer, None, writer)
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        received, dropped, _ifdropped = handle.stats()
+        handle.close()
+        if writer is not None:
+            writer.close()
+        if args.quiet:
+            out.write(summary_text(printer.tally) + "\n")
+        out.flush()
+        if interrupted:
+            sys.stderr.write("\n")
+        sys.stderr.write(
+            f"{max(shown, printer.tally.frames)} packets captured\n"
+            f"{received} packets received by filter\n{dropped} packets dropped by kernel\n")
+    return 0
+
+
+def _live_records(handle: Any, out: TextIO) -> Iterable[Captured]:
+    """Frames as they come, flushing output whenever the handle goes idle."""
+    read = handle.read
+    while True:
+        rec = read()
+        if rec is None:
+            out.flush()
+            handle.wait(0.5)
+            continue
+        yield rec

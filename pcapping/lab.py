@@ -79,7 +79,7 @@ CLIENT_IFACE = "pc0"
 SLOW_LINK_MTU = 1280
 
 _NETNS_DIR = "/run/netns"
-_PREFIX_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,7}$")
+_PREFIX_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,15}$")
 _IP_TIMEOUT_S = 20.0
 
 
@@ -92,7 +92,7 @@ class LabSpec:
 
     def __post_init__(self) -> None:
         if not _PREFIX_RE.match(self.prefix):
-            raise PcappingError(f"bad lab prefix {self.prefix!r}: 1-8 of [A-Za-z0-9_.-]")
+            raise PcappingError(f"bad lab prefix {self.prefix!r}: 1-16 of [A-Za-z0-9_.-]")
         parts = self.net.split(".")
         if len(parts) != 2 or not all(p.isdigit() and int(p) <= 255 for p in parts):
             raise PcappingError(f"bad lab address block {self.net!r}: want two octets like 10.77")

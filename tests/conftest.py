@@ -1,9 +1,13 @@
 """Shared fixtures: the live lab.
 
 Live tests are marked ``@pytest.mark.live`` and take the session-scoped ``lab`` fixture, a
-``LabSpec`` for a lab that is up. It uses its own namespace prefix (``pcpt-``) and address
-block (``10.78``), so it never collides with a user's ``pcapping lab up`` (``pcping-``,
-``10.77``). It is built once per session and torn down at the end, also when tests fail.
+``LabSpec`` for a lab that is up. It uses its own namespace prefix, ``pcpt<pid>-`` (one per
+pytest process, so engineers running the suite at the same time never tear down each other's
+lab), and its own address block (``10.78``), so it never collides with a user's ``pcapping lab
+up`` (``pcping-``, ``10.77``); the addresses live only inside the lab's namespaces, so two labs
+with the same block do not meet. It is built once per session and torn down at the end, also
+when tests fail; labs left by killed sessions (``pcpt<pid>-`` of a dead pid) are removed at the
+start of the next one. Use ``spec.ns(host)`` and ``spec.addr(host)``, never literal names.
 Without root, or where ``ip netns add`` is refused (unprivileged container), live tests skip.
 
 ``netns_run(spec, host, argv, **kw)`` runs a command inside one of the lab's namespaces and
@@ -17,6 +21,7 @@ unreachable/prohibit answer budget of 5 per burst, the client's PMTU cache).
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from collections.abc import Iterator, Sequence
@@ -27,10 +32,12 @@ import pytest
 
 from pcapping import lab as lab_module
 from pcapping.errors import PcappingError
-from pcapping.lab import LabSpec
+from pcapping.lab import HOSTS, LabSpec
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-TEST_LAB = LabSpec(prefix="pcpt-", net="10.78")
+TEST_PREFIX = "pcpt"
+TEST_LAB = LabSpec(prefix=f"{TEST_PREFIX}{os.getpid()}-", net="10.78")
+_STALE_RE = re.compile(rf"^{TEST_PREFIX}(\d+)-({'|'.join(HOSTS)})$")
 
 
 def repo_env(**extra: str) -> dict[str, str]:
@@ -67,12 +74,23 @@ def _skip_reason() -> str | None:
     return None
 
 
+def _remove_stale_labs() -> None:
+    """Delete ``pcpt<pid>-<host>`` namespaces whose pytest process no longer exists."""
+    out = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+    for line in out.splitlines():
+        name = line.split()[0] if line.strip() else ""
+        match = _STALE_RE.match(name)
+        if match and not os.path.exists(f"/proc/{match.group(1)}"):
+            subprocess.run(["ip", "netns", "delete", name], capture_output=True)
+
+
 @pytest.fixture(scope="session")
 def lab() -> Iterator[LabSpec]:
-    """A lab that is up for the whole session (prefix pcpt-, block 10.78), then removed."""
+    """A lab that is up for the whole session (prefix pcpt<pid>-, block 10.78), then removed."""
     reason = _skip_reason()
     if reason is not None:
         pytest.skip(reason)
+    _remove_stale_labs()
     try:
         lab_module.up(TEST_LAB)
     except PcappingError as exc:

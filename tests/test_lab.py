@@ -42,7 +42,7 @@ def test_spec_names_and_addresses() -> None:
 
 
 @pytest.mark.parametrize(
-    "kwargs", [{"prefix": ""}, {"prefix": "a b"}, {"prefix": "x" * 20}, {"net": "10"},
+    "kwargs", [{"prefix": ""}, {"prefix": "a b"}, {"prefix": "x" * 17}, {"net": "10"},
                {"net": "10.300"}, {"net": "10.77.1"}, {"net": "a.b"}]
 )  # fmt: skip
 def test_spec_rejects_bad_values(kwargs: dict[str, str]) -> None:
@@ -176,7 +176,7 @@ def test_kernel_ping_scenarios(lab: LabSpec, tmp_path: Path) -> None:
 
 @pytest.mark.live
 def test_up_is_idempotent_and_down_removes_only_its_own(lab: LabSpec) -> None:
-    spec = LabSpec(prefix="pcpd-", net="10.79")
+    spec = LabSpec(prefix=f"pcpd{os.getpid()}-", net="10.79")
     unrelated = f"other-{uuid.uuid4().hex[:8]}"
     same_prefix_not_ours = f"{spec.prefix}keep{uuid.uuid4().hex[:4]}"
     for name in (unrelated, same_prefix_not_ours):

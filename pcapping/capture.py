@@ -60,12 +60,32 @@ def open_file(path: str) -> FileCapture:
 
 def _pcap_error(interface: str, exc: Exception) -> PcappingError:
     text = str(exc).strip()
+    if not text.startswith(f"{interface}:"):
+        text = f"{interface}: {text}"
     if "permission" in text.lower() or "not permitted" in text.lower():
-        return PcappingError(
-            f"{interface}: {text}; run as root or give the interpreter "
-            "'setcap cap_net_raw,cap_net_admin+eip'"
-        )
-    return PcappingError(text if text.startswith(interface) else f"{interface}: {text}")
+        text += "; run as root or give the interpreter 'setcap cap_net_raw,cap_net_admin+eip'"
+    return PcappingError(text)
+
+
+_ACTIVATE_ERRORS = {
+    -5: "No such device exists",
+    -8: "You don't have permission to capture on that device",
+    -9: "That device is not up",
+}
+
+
+def _activate_error(
+    interface: str, status: int, snaplen: int, promisc: bool, timeout_ms: int
+) -> PcappingError:
+    """libpcap's own words for a failed activate(), got by asking open_live the same thing."""
+    import pcapy
+
+    try:
+        pcapy.open_live(interface, snaplen, promisc, timeout_ms).close()
+    except pcapy.PcapError as exc:
+        return _pcap_error(interface, exc)
+    text = _ACTIVATE_ERRORS.get(status, f"cannot capture (libpcap status {status})")
+    return _pcap_error(interface, Exception(f"{interface}: {text}"))
 
 
 class LiveCapture:
@@ -90,9 +110,12 @@ class LiveCapture:
             handle.set_promisc(promisc)
             handle.set_timeout(timeout_ms)
             handle.set_buffer_size(buffer_bytes)
-            handle.activate()
+            status = handle.activate()  # pcapy-ng returns libpcap's status, never raises here
         except pcapy.PcapError as exc:
             raise _pcap_error(interface, exc) from None
+        if status is not None and status < 0:
+            handle.close()
+            raise _activate_error(interface, status, snaplen, promisc, timeout_ms)
         self._handle = handle
         self.linktype: int = handle.datalink()
         if bpf:

@@ -1,0 +1,83 @@
+"""`pcapping sniff -i` on a real veth in the lab, with kernel ping making the traffic."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import netns_run, repo_env
+
+from pcapping.lab import LabSpec
+from pcapping.pcapfile import PcapReader
+
+pytestmark = pytest.mark.live
+
+
+def _start_sniff(lab: LabSpec, *argv: str) -> subprocess.Popen[str]:
+    proc = subprocess.Popen(
+        ["ip", "netns", "exec", lab.ns("client"), sys.executable, "-m", "pcapping", "sniff",
+         *argv],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=repo_env(TZ="UTC"),
+    )
+    assert proc.stderr is not None
+    line = proc.stderr.readline()  # "listening on ..." once the handle is open
+    assert line.startswith("listening on "), line + proc.stderr.read()
+    return proc
+
+
+def _ping(lab: LabSpec, count: int) -> None:
+    if shutil.which("ping") is None:
+        pytest.skip("kernel ping (iputils-ping) is not installed")
+    res = netns_run(lab, "client", ["ping", "-c", str(count), "-i", "0.2", "-W", "2",
+                                    lab.addr("target")])
+    assert res.returncode == 0, res.stdout + res.stderr
+
+
+def test_live_json_and_write(lab: LabSpec, tmp_path: Path) -> None:
+    out = tmp_path / "live.pcap"
+    proc = _start_sniff(lab, "--icmp", "--json", "-i", lab.client_iface, "-c", "4",
+                        "-w", str(out))
+    _ping(lab, 2)
+    stdout, stderr = proc.communicate(timeout=20)
+    assert proc.returncode == 0, stderr
+    objs = [json.loads(line) for line in stdout.splitlines()]
+    icmp = [o for o in objs if "icmp" in o]
+    assert [o["icmp"]["type"] for o in icmp][:2] in ([8, 0], [0, 8])
+    replies = [o for o in icmp if o["icmp"]["type"] == 0]
+    assert replies and replies[0]["ip"]["ttl"] == 62 and replies[0]["icmp"]["checksum_ok"]
+    assert len(list(PcapReader(str(out)))) == 4
+    assert "4 packets captured" in stderr
+
+
+def test_live_text_matches_tcpdump_on_the_written_file(lab: LabSpec, tmp_path: Path) -> None:
+    if shutil.which("tcpdump") is None:
+        pytest.skip("tcpdump is not installed")
+    out = tmp_path / "live.pcap"
+    proc = _start_sniff(lab, "-v", "--icmp", "-i", lab.client_iface, "-c", "4", "-w", str(out))
+    _ping(lab, 2)
+    stdout, stderr = proc.communicate(timeout=20)
+    assert proc.returncode == 0, stderr
+    ref = subprocess.run(["tcpdump", "-nv", "-r", str(out)], capture_output=True, text=True,
+                         env=repo_env(TZ="UTC"))
+    assert stdout == ref.stdout
+
+
+def test_ctrl_c_prints_counts_and_leaves_a_valid_pcap(lab: LabSpec, tmp_path: Path) -> None:
+    out = tmp_path / "cc.pcap"
+    proc = _start_sniff(lab, "--icmp", "-i", lab.client_iface, "-w", str(out))
+    _ping(lab, 2)
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=20)
+    assert proc.returncode == 0, stderr
+    assert "Traceback" not in stderr
+    records = list(PcapReader(str(out)))
+    assert len(records) >= 4
+    assert f"{len(records)} packets captured" in stderr
+    assert len(stdout.splitlines()) == len(records)

@@ -1,0 +1,479 @@
+#!/usr/bin/env python3
+"""Write the crafted fixtures in ``captures/`` (rerunnable, byte-for-byte deterministic).
+
+Run from the repository root::
+
+    python scripts/make_captures.py            # crafted fixtures into captures/
+    python scripts/make_captures.py --corpus /work/shared/corpus
+                                               # also copy the third-party captures
+
+Every frame is built with the project's own encoders (``EthernetHeader``,
+``IPv4Header``, ``ICMPEcho``, ``ICMPError``, ``ICMPOther``, ``ARPPacket``,
+``LinuxSLL``, ``LinuxSLL2``, ``NullHeader``) where they can express it, and
+patched as raw bytes where the point is damage they refuse to produce (wrong
+checksums, IHL < 5, cut frames).  Timestamps, identifiers and payloads are
+fixed, so two runs write identical files.  ``captures/README.md`` lists every
+file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from pcapping.arp import ARPPacket  # noqa: E402
+from pcapping.ethernet import BROADCAST, ZERO_MAC, EthernetHeader, VLANTag  # noqa: E402
+from pcapping.icmp import ICMPEcho, ICMPError, ICMPOther  # noqa: E402
+from pcapping.ipv4 import DF, MF, IPv4Header, ip_bytes  # noqa: E402
+from pcapping.pcapfile import PcapWriter  # noqa: E402
+from pcapping.sll import LinuxSLL, LinuxSLL2, NullHeader  # noqa: E402
+
+OUT = ROOT / "captures"
+T0 = 1763800000  # 2025-11-22 08:26:40 UTC: every file starts here
+
+CLIENT_MAC = bytes.fromhex("020000000102")
+ROUTER_MAC = bytes.fromhex("020000000101")
+OTHER_MAC = bytes.fromhex("02000000fe01")
+CLIENT = ip_bytes("10.77.1.2")
+ROUTER1 = ip_bytes("10.77.1.1")
+ROUTER2 = ip_bytes("10.77.2.2")
+TARGET = ip_bytes("10.77.3.2")
+NOBODY = ip_bytes("10.77.1.99")
+IDENT = 0x1234
+
+
+# -- building blocks ----------------------------------------------------------
+
+def ping_payload(seq: int, size: int = 56) -> bytes:
+    """What iputils ping sends: an 8-byte timestamp, then 0x10, 0x11, ... (deterministic)."""
+    stamp = (T0 + seq).to_bytes(4, "little") + (seq * 1000).to_bytes(4, "little")
+    body = bytes((0x10 + i) & 0xFF for i in range(max(size - 8, 0)))
+    return (stamp + body)[:size]
+
+
+def ipv4(src: bytes, dst: bytes, payload: bytes, *, proto: int = 1, ttl: int = 64,
+         ident: int = 0x4000, flags: int = DF, frag: int = 0, options: bytes = b"",
+         tos: int = 0) -> bytes:
+    return IPv4Header(src, dst, proto, ttl, ident, tos, flags, frag, 20,
+                      options).encode(payload)
+
+
+def eth(payload: bytes, *, dst: bytes = ROUTER_MAC, src: bytes = CLIENT_MAC,
+        ethertype: int = 0x0800, vlans: tuple[VLANTag, ...] = ()) -> bytes:
+    return EthernetHeader(dst, src, ethertype, vlans).encode() + payload
+
+
+def echo(seq: int, reply: bool = False, size: int = 56, ident: int = IDENT) -> bytes:
+    return ICMPEcho(reply, ident, seq, ping_payload(seq, size)).encode()
+
+
+def echo_ip(seq: int, reply: bool = False, *, src: bytes = CLIENT, dst: bytes = TARGET,
+            ttl: int = 64, size: int = 56, ident: int = IDENT) -> bytes:
+    """The IPv4 datagram of an echo request (client -> target) or reply (target -> client)."""
+    if reply:
+        src, dst = dst, src
+    return ipv4(src, dst, echo(seq, reply, size, ident), ttl=ttl,
+                ident=0x4000 + seq + (0x100 if reply else 0), flags=0 if reply else DF)
+
+
+def error_ip(icmp_type: int, code: int, quoted: bytes, *, src: bytes = ROUTER1,
+             dst: bytes = CLIENT, rest: bytes = b"\0\0\0\0", ttl: int = 64,
+             ident: int = 0x7000) -> bytes:
+    """An ICMP error datagram from ``src`` to ``dst`` (the client) quoting ``quoted``."""
+    msg = ICMPError(icmp_type, code, quoted, rest).encode()
+    return ipv4(src, dst, msg, ttl=ttl, ident=ident, flags=0, tos=0xC0)
+
+
+def pad60(frame: bytes, fill: int = 0) -> bytes:
+    """Ethernet minimum frame (without FCS): pad to 60 bytes with ``fill``."""
+    return frame + bytes([fill]) * max(0, 60 - len(frame))
+
+
+def set_word(buf: bytes, offset: int, value: int) -> bytes:
+    """``buf`` with the 16-bit big-endian word at ``offset`` replaced."""
+    return buf[:offset] + value.to_bytes(2, "big") + buf[offset + 2 :]
+
+
+def arp(op: int, sha: bytes, spa: bytes, tha: bytes, tpa: bytes) -> bytes:
+    return ARPPacket(op, sha, spa, tha, tpa).encode()
+
+
+class Capture:
+    """Frames for one pcap file, with fixed timestamps 10 ms apart from ``T0``."""
+
+    def __init__(self, name: str, linktype: int = 1) -> None:
+        self.name = name
+        self.linktype = linktype
+        self.records: list[tuple[bytes, int]] = []
+
+    def add(self, frame: bytes, caplen: int | None = None) -> None:
+        """Add ``frame``; ``caplen`` cuts the captured bytes (wire length stays whole)."""
+        data = frame if caplen is None else frame[:caplen]
+        self.records.append((data, len(frame)))
+
+    def write(self, out: Path) -> None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with PcapWriter(str(out / self.name), self.linktype) as w:
+            for i, (data, length) in enumerate(self.records):
+                usec = i * 10_000
+                w.write(T0 + usec // 1_000_000, usec % 1_000_000, data, length)
+
+
+# -- the themes ---------------------------------------------------------------
+
+def echo_pcap() -> Capture:
+    c = Capture("echo.pcap")
+    for seq in (1, 2, 3):
+        c.add(eth(echo_ip(seq)))
+        c.add(eth(echo_ip(seq, reply=True, ttl=62), dst=CLIENT_MAC, src=ROUTER_MAC))
+    c.add(eth(echo_ip(4, size=1472)))  # full 1500-byte datagram
+    c.add(eth(echo_ip(4, reply=True, ttl=62, size=1472), dst=CLIENT_MAC, src=ROUTER_MAC))
+    c.add(eth(echo_ip(5, size=16)))
+    c.add(eth(echo_ip(5, reply=True, ttl=62, size=16), dst=CLIENT_MAC, src=ROUTER_MAC))
+    # another pinger on the same host: same ident, other payload
+    c.add(eth(echo_ip(1, ident=0x4321)))
+    return c
+
+
+def time_exceeded_pcap() -> Capture:
+    c = Capture("time-exceeded.pcap")
+    req1 = echo_ip(1, ttl=1)
+    c.add(eth(req1))
+    c.add(eth(error_ip(11, 0, req1), dst=CLIENT_MAC, src=ROUTER_MAC))  # Linux: whole datagram
+    req2 = echo_ip(2, ttl=2)
+    c.add(eth(req2))
+    c.add(eth(error_ip(11, 0, req2[:28], src=ROUTER2, ttl=63), dst=CLIENT_MAC,
+              src=ROUTER_MAC))  # RFC 792: header + 8 bytes
+    c.add(eth(error_ip(11, 1, req2[:28], src=TARGET, ttl=62), dst=CLIENT_MAC,
+              src=ROUTER_MAC))  # fragment reassembly time exceeded
+    return c
+
+
+def unreach_codes_pcap() -> Capture:
+    c = Capture("unreach-codes.pcap")
+    for code in range(16):
+        req = echo_ip(code + 1)
+        rest = (1280).to_bytes(4, "big") if code == 4 else b"\0\0\0\0"
+        src = ROUTER2 if code == 4 else ROUTER1
+        c.add(eth(error_ip(3, code, req, src=src, rest=rest), dst=CLIENT_MAC, src=ROUTER_MAC))
+    # port unreachable quoting a UDP datagram (what traceroute gets)
+    udp = bytes.fromhex("a5c1829a0010") + b"\0\0" + b"8 bytes."
+    probe = ipv4(CLIENT, TARGET, udp, proto=17, ttl=64, ident=0x5000, flags=0)
+    c.add(eth(error_ip(3, 3, probe, src=TARGET), dst=CLIENT_MAC, src=ROUTER_MAC))
+    # RFC 1191 router that predates it: frag needed with MTU 0
+    c.add(eth(error_ip(3, 4, echo_ip(17)[:28], src=ROUTER2), dst=CLIENT_MAC, src=ROUTER_MAC))
+    return c
+
+
+def redirect_param_ts_pcap() -> Capture:
+    c = Capture("redirect-param-ts.pcap")
+    for code in range(4):  # net, host, TOS+net, TOS+host
+        c.add(eth(error_ip(5, code, echo_ip(code + 1)[:28], rest=ROUTER2), dst=CLIENT_MAC,
+                  src=ROUTER_MAC))
+    c.add(eth(error_ip(4, 0, echo_ip(5)[:28], src=TARGET), dst=CLIENT_MAC, src=ROUTER_MAC))
+    c.add(eth(error_ip(12, 0, echo_ip(6)[:28], src=ROUTER1, rest=bytes([8, 0, 0, 0])),
+              dst=CLIENT_MAC, src=ROUTER_MAC))  # pointer 8: the TTL byte
+    c.add(eth(error_ip(12, 1, echo_ip(7)[:28], rest=b"\0\0\0\0"), dst=CLIENT_MAC,
+              src=ROUTER_MAC))  # missing a required option
+    stamps = (30_000_000).to_bytes(4, "big") + b"\0" * 8
+    req = ICMPOther(13, 0, (IDENT).to_bytes(2, "big") + (1).to_bytes(2, "big"), stamps).encode()
+    c.add(eth(ipv4(CLIENT, TARGET, req, ident=0x4100)))
+    replied = stamps[:4] + (30_000_120).to_bytes(4, "big") + (30_000_121).to_bytes(4, "big")
+    rep = ICMPOther(14, 0, (IDENT).to_bytes(2, "big") + (1).to_bytes(2, "big"), replied).encode()
+    c.add(eth(ipv4(TARGET, CLIENT, rep, ttl=62, ident=0x4101, flags=0), dst=CLIENT_MAC,
+              src=ROUTER_MAC))
+    unknown = ICMPOther(99, 7, b"\xde\xad\xbe\xef", b"unknown type").encode()
+    c.add(eth(ipv4(CLIENT, TARGET, unknown, ident=0x4102)))
+    mask = ICMPOther(17, 0, (IDENT).to_bytes(2, "big") + (2).to_bytes(2, "big"),
+                     b"\0\0\0\0").encode()
+    c.add(eth(ipv4(CLIENT, TARGET, mask, ident=0x4103)))
+    return c
+
+
+def bad_checksums_pcap() -> Capture:
+    c = Capture("bad-checksums.pcap")
+    good = echo_ip(1, reply=True, ttl=62)
+    c.add(eth(good, dst=CLIENT_MAC, src=ROUTER_MAC))
+    c.add(eth(set_word(good, 10, 0x1234), dst=CLIENT_MAC, src=ROUTER_MAC))  # IP cksum
+    c.add(eth(set_word(good, 22, 0x5678), dst=CLIENT_MAC, src=ROUTER_MAC))  # ICMP cksum
+    both = set_word(set_word(good, 10, 0xBEEF), 22, 0xCAFE)
+    c.add(eth(both, dst=CLIENT_MAC, src=ROUTER_MAC))
+    # NAT: the quoted header's checksum is stale, the outer message is correct
+    inner = set_word(echo_ip(2, ttl=1), 10, 0xABCD)
+    c.add(eth(error_ip(11, 0, inner[:28]), dst=CLIENT_MAC, src=ROUTER_MAC))
+    # quoted whole echo whose own ICMP checksum is wrong (outer still right)
+    inner = set_word(echo_ip(3, ttl=1), 22, 0x0001)
+    c.add(eth(error_ip(11, 0, inner), dst=CLIENT_MAC, src=ROUTER_MAC))
+    # an outbound request seen with checksum offload: IP checksum left at 0
+    c.add(eth(set_word(echo_ip(4), 10, 0)))
+    # an ICMP checksum of 0xffff where 0x0000 is computed: -0 vs +0
+    zero = ICMPEcho(False, 0, 0).encode()  # 08 00 f7 ff 00 00 00 00
+    c.add(eth(ipv4(CLIENT, TARGET, zero, ident=0)))
+    return c
+
+
+def padding_pcap() -> Capture:
+    c = Capture("padding.pcap")
+    c.add(pad60(eth(echo_ip(1, size=0)), 0xAA))  # 42-byte frame, 18 bytes of 0xaa
+    c.add(pad60(eth(echo_ip(1, reply=True, ttl=62, size=0), dst=CLIENT_MAC, src=ROUTER_MAC),
+                0x55))
+    c.add(pad60(eth(echo_ip(2, size=4)), 0xFF))
+    c.add(pad60(eth(arp(1, CLIENT_MAC, CLIENT, ZERO_MAC, ROUTER1), dst=BROADCAST,
+                    ethertype=0x0806), 0xA5))
+    c.add(pad60(eth(arp(2, ROUTER_MAC, ROUTER1, CLIENT_MAC, CLIENT), dst=CLIENT_MAC,
+                    src=ROUTER_MAC, ethertype=0x0806), 0x01))
+    # a time-exceeded that quotes header + 8 (56-byte datagram) padded with junk
+    c.add(pad60(eth(error_ip(11, 0, echo_ip(3, ttl=1)[:28]), dst=CLIENT_MAC, src=ROUTER_MAC),
+                0x99) + b"\x99" * 4)
+    return c
+
+
+def vlan_qinq_pcap() -> Capture:
+    c = Capture("vlan-qinq.pcap")
+    dot1q = (VLANTag(0x8100, 0, 0, 100),)
+    qinq = (VLANTag(0x88A8, 0, 0, 200), VLANTag(0x8100, 0, 0, 100))
+    old = (VLANTag(0x9100, 0, 0, 300), VLANTag(0x8100, 0, 0, 10))
+    prio = (VLANTag(0x8100, 5, 1, 4094),)
+    for tags in (dot1q, qinq, old, prio):
+        c.add(eth(echo_ip(1), vlans=tags))
+        c.add(eth(echo_ip(1, reply=True, ttl=62), dst=CLIENT_MAC, src=ROUTER_MAC, vlans=tags))
+        c.add(eth(arp(1, CLIENT_MAC, CLIENT, ZERO_MAC, ROUTER1), dst=BROADCAST,
+                  ethertype=0x0806, vlans=tags))
+    c.add(eth(error_ip(11, 0, echo_ip(2, ttl=1)), dst=CLIENT_MAC, src=ROUTER_MAC, vlans=qinq))
+    c.add(pad60(eth(echo_ip(3, size=0), vlans=dot1q), 0x77))  # tagged and padded
+    return c
+
+
+def _cooked(packet_type: int, addr: bytes, proto: int, payload: bytes, sll2: bool) -> bytes:
+    if sll2:
+        return LinuxSLL2(proto, 2, 1, packet_type, addr).encode() + payload
+    return LinuxSLL(packet_type, 1, addr, proto).encode() + payload
+
+
+def sll_pcap(sll2: bool) -> Capture:
+    c = Capture("sll2.pcap" if sll2 else "sll.pcap", 276 if sll2 else 113)
+    c.add(_cooked(4, CLIENT_MAC, 0x0800, echo_ip(1), sll2))  # outgoing
+    c.add(_cooked(0, ROUTER_MAC, 0x0800, echo_ip(1, reply=True, ttl=62), sll2))  # to us
+    c.add(_cooked(1, OTHER_MAC, 0x0806, arp(1, OTHER_MAC, NOBODY, ZERO_MAC, CLIENT), sll2))
+    c.add(_cooked(4, CLIENT_MAC, 0x0806, arp(2, CLIENT_MAC, CLIENT, OTHER_MAC, NOBODY), sll2))
+    c.add(_cooked(0, ROUTER_MAC, 0x0800, error_ip(3, 1, echo_ip(2)[:28]), sll2))
+    c.add(_cooked(2, OTHER_MAC, 0x0800, ipv4(NOBODY, ip_bytes("224.0.0.1"), echo(3), ttl=1),
+                  sll2))  # multicast
+    c.add(_cooked(3, OTHER_MAC, 0x0800, echo_ip(4, src=NOBODY), sll2))  # other host
+    # loopback (ARPHRD_LOOPBACK, no address), as the "any" device records lo
+    lo = ipv4(ip_bytes("127.0.0.1"), ip_bytes("127.0.0.1"), echo(5))
+    if sll2:
+        c.add(LinuxSLL2(0x0800, 1, 772, 0, b"", 0).encode() + lo)
+    else:
+        c.add(LinuxSLL(0, 772, b"", 0x0800, 0).encode() + lo)
+    return c
+
+
+def raw_pcap(linktype: int) -> Capture:
+    c = Capture("raw-ipv4.pcap" if linktype == 101 else "linktype-ipv4.pcap", linktype)
+    c.add(echo_ip(1))
+    c.add(echo_ip(1, reply=True, ttl=62))
+    c.add(error_ip(11, 0, echo_ip(2, ttl=1)[:28]))
+    c.add(set_word(echo_ip(3), 10, 0x0BAD))  # bad IP checksum
+    return c
+
+
+def null_pcap(linktype: int) -> Capture:
+    c = Capture("null.pcap" if linktype == 0 else "loop.pcap", linktype)
+    lo = ip_bytes("127.0.0.1")
+    orders = (False, True) if linktype == 0 else (True,)
+    for big in orders:
+        head = NullHeader(2, big).encode()
+        c.add(head + echo_ip(1, src=lo, dst=lo))
+        c.add(head + echo_ip(1, reply=True, src=lo, dst=lo))
+        c.add(head + error_ip(3, 3, ipv4(lo, lo, b"\x30\x39\x00\x35\x00\x10\x00\x00" * 2,
+                                             proto=17), src=lo, dst=lo))
+    return c
+
+
+def arp_pcap() -> Capture:
+    c = Capture("arp.pcap")
+    c.add(eth(arp(1, CLIENT_MAC, CLIENT, ZERO_MAC, ROUTER1), dst=BROADCAST, ethertype=0x0806))
+    c.add(eth(arp(2, ROUTER_MAC, ROUTER1, CLIENT_MAC, CLIENT), dst=CLIENT_MAC, src=ROUTER_MAC,
+              ethertype=0x0806))
+    # gratuitous request and reply: sender = target address
+    c.add(eth(arp(1, CLIENT_MAC, CLIENT, ZERO_MAC, CLIENT), dst=BROADCAST, ethertype=0x0806))
+    c.add(eth(arp(2, CLIENT_MAC, CLIENT, BROADCAST, CLIENT), dst=BROADCAST, ethertype=0x0806))
+    # RFC 5227 probe (sender 0.0.0.0) and a request nobody answers
+    c.add(eth(arp(1, CLIENT_MAC, bytes(4), ZERO_MAC, CLIENT), dst=BROADCAST, ethertype=0x0806))
+    for _ in range(3):
+        c.add(eth(arp(1, CLIENT_MAC, CLIENT, ZERO_MAC, NOBODY), dst=BROADCAST,
+                  ethertype=0x0806))
+    # unicast re-validation request (kernel's REACHABLE probe)
+    c.add(eth(arp(1, CLIENT_MAC, CLIENT, ROUTER_MAC, ROUTER1), dst=ROUTER_MAC,
+              ethertype=0x0806))
+    return c
+
+
+def ip_options_pcap() -> Capture:
+    c = Capture("ip-options.pcap")
+    rr = bytes([7, 39, 4]) + bytes(36) + b"\x00"  # record route, 9 empty slots, EOL
+    rr_used = bytes([7, 11, 12]) + CLIENT + ROUTER1 + b"\x00"  # two addresses recorded
+    alert = bytes([148, 4, 0, 0])  # router alert
+    nops = b"\x01\x01\x01\x01"
+    for n, opts in enumerate((rr, rr_used, alert, nops, nops + alert)):
+        payload = echo(n + 1)
+        c.add(eth(ipv4(CLIENT, TARGET, payload, options=opts, ident=0x4200 + n)))
+    reply = ipv4(TARGET, CLIENT, echo(1, reply=True), ttl=62, options=rr_used, flags=0)
+    c.add(eth(reply, dst=CLIENT_MAC, src=ROUTER_MAC))
+    # an error quoting a datagram that had options (IHL 7 inside the quote)
+    quoted = ipv4(CLIENT, TARGET, echo(6), options=nops + alert, ttl=1, ident=0x4206)
+    c.add(eth(error_ip(11, 0, quoted[:36]), dst=CLIENT_MAC, src=ROUTER_MAC))
+    return c
+
+
+def fragments_pcap() -> Capture:
+    c = Capture("fragments.pcap")
+    msg = echo(1, size=3000)  # 3008 bytes of ICMP: 1480 + 1480 + 48
+    for ident, reply in ((0x4300, False), (0x4301, True)):
+        body = echo(1, reply=reply, size=3000) if reply else msg
+        src, dst = (TARGET, CLIENT) if reply else (CLIENT, TARGET)
+        for off in range(0, len(body), 1480):
+            part = body[off : off + 1480]
+            more = MF if off + 1480 < len(body) else 0
+            c.add(eth(ipv4(src, dst, part, ident=ident, flags=more, frag=off // 8)))
+    # a lone last fragment, and a first fragment smaller than the ICMP header
+    c.add(eth(ipv4(CLIENT, TARGET, msg[2960:], ident=0x4302, flags=0, frag=370)))
+    c.add(pad60(eth(ipv4(CLIENT, TARGET, msg[:4], ident=0x4303, flags=MF))))
+    return c
+
+
+def truncated_pcap() -> Capture:
+    c = Capture("truncated.pcap")
+    req = eth(echo_ip(1))  # 98 bytes
+    tagged = eth(echo_ip(2), vlans=(VLANTag(0x8100, 0, 0, 100),))
+    opts = eth(ipv4(CLIENT, TARGET, echo(3), options=b"\x01\x01\x01\x01" + bytes([148, 4, 0, 0])))
+    err = eth(error_ip(11, 0, echo_ip(4, ttl=1)), dst=CLIENT_MAC, src=ROUTER_MAC)
+    arp_req = eth(arp(1, CLIENT_MAC, CLIENT, ZERO_MAC, ROUTER1), dst=BROADCAST,
+                  ethertype=0x0806)
+    c.add(req, 10)  # inside the Ethernet header
+    c.add(req, 14)  # exactly the Ethernet header
+    c.add(tagged, 16)  # inside the 802.1Q tag
+    c.add(req, 14 + 12)  # inside the IPv4 header
+    c.add(opts, 14 + 24)  # inside the IP options (IHL 7)
+    c.add(req, 14 + 20)  # IP header, no ICMP
+    c.add(req, 14 + 20 + 4)  # inside the ICMP header
+    c.add(req, 14 + 20 + 8)  # ICMP header only
+    c.add(req, 14 + 20 + 8 + 10)  # inside the echo payload
+    c.add(err, 14 + 20 + 8 + 10)  # inside the quoted IP header
+    c.add(err, 14 + 20 + 8 + 20 + 4)  # inside the quoted ICMP header
+    c.add(err, 14 + 20 + 8 + 20 + 8 + 8)  # inside the quoted echo payload
+    c.add(arp_req, 14 + 6)  # inside the ARP fixed part
+    c.add(arp_req, 14 + 20)  # inside the ARP addresses
+    c.add(req, 68)  # tcpdump's old default snaplen
+    return c
+
+
+def malformed_pcap() -> Capture:
+    c = Capture("malformed.pcap")
+    good = echo_ip(1)
+    for ihl in (0, 4):
+        c.add(eth(bytes([0x40 | ihl]) + good[1:]))
+    c.add(eth(bytes([0x65]) + good[1:]))  # version 6 under EtherType 0x0800
+    c.add(eth(bytes([0x45]) + good[1:]))  # (the well-formed original, for contrast)
+    c.add(eth(set_word(good, 2, 16)))  # total length 16 < 20
+    c.add(eth(set_word(good, 2, 0)))  # total length 0 (as GSO captures show)
+    c.add(eth(set_word(good, 2, 1500)))  # total length beyond the frame
+    c.add(eth(bytes([0x4F]) + good[1:]))  # IHL 15 but no options: header eats the ICMP
+    c.add(eth(b"\x00\x01\x08\x00\x00\x00\x00\x01" + b"\xff" * 20, dst=BROADCAST,
+              ethertype=0x0806))  # ARP with hardware length 0, protocol length 0
+    c.add(eth(b"", ethertype=0x0800))  # IPv4 ethertype, no bytes at all
+    c.add(eth(b"\x86\xdd" * 10, ethertype=0x88B5))  # local experimental EtherType
+    return c
+
+
+THEMES = (
+    echo_pcap, time_exceeded_pcap, unreach_codes_pcap, redirect_param_ts_pcap,
+    bad_checksums_pcap, padding_pcap, vlan_qinq_pcap, lambda: sll_pcap(False),
+    lambda: sll_pcap(True), lambda: raw_pcap(101), lambda: raw_pcap(228),
+    lambda: null_pcap(0), lambda: null_pcap(108), arp_pcap, ip_options_pcap,
+    fragments_pcap, truncated_pcap, malformed_pcap,
+)
+
+
+# -- third-party captures -----------------------------------------------------
+
+# tcpdump tests (tests/TESTLIST name, pcap, options) on supported link types.
+TCPDUMP_TESTS = (
+    ("802.1ad_QinQ", "802.1ad_QinQ.pcap", "-e"),
+    ("802.1ad_QinQv", "802.1ad_QinQ.pcap", "-e -v"),
+    ("LINKTYPE_IPV4", "LINKTYPE_IPV4.pcap", ""),
+    ("LINKTYPE_IPV4_invalid", "LINKTYPE_IPV4_invalid.pcap", ""),
+    ("LINKTYPE_RAW_ipv4", "LINKTYPE_RAW_ipv4.pcap", ""),
+    ("arp-too-long-tha", "arp-too-long-tha.pcap", "-v"),
+    ("bad-ipv4-version-pgm-heapoverflow", "bad-ipv4-version-pgm-heapoverflow.pcap", "-v"),
+    ("dhcp-rfc4388", "dhcp-rfc4388.pcap", "-v"),
+    ("extract_read2_asan", "extract_read2_asan.pcap", "-v"),
+    ("heapoverflow-in_checksum", "heapoverflow-in_checksum.pcap", "-v"),
+    ("icmp-cksum-oobr-1", "icmp-cksum-oobr-1.pcap", "-vvv -e"),
+    ("icmp-cksum-oobr-3", "icmp-cksum-oobr-3.pcapng", "-vvv -e"),
+    ("icmp-icmp_print-oobr-1", "icmp-icmp_print-oobr-1.pcap", "-v"),
+    ("icmp-length-zero", "icmp-length-zero.pcapng", "-v"),
+    ("icmp-rfc8335", "icmp-rfc8335.pcap", ""),
+    ("icmp-rfc8335-v", "icmp-rfc8335.pcap", "-v"),
+    ("icmp-rfc8335-missing-bytes", "icmp-rfc8335-missing-bytes.pcap", "-v"),
+    ("icmp_ext_oob_poc", "icmp_ext_oob_poc.pcap", "-v"),
+    ("ip_printroute_asan", "ip_printroute_asan.pcap", "-v"),
+    ("ip_ts_opts_asan", "ip_ts_opts_asan.pcap", "-v"),
+    ("ipv4_invalid_hdr_length", "ipv4_invalid_hdr_length.pcap", "-v"),
+    ("ipv4_invalid_length", "ipv4_invalid_length.pcap", "-v"),
+    ("ipv4_invalid_total_length", "ipv4_invalid_total_length.pcap", "-v"),
+    ("ipv4_invalid_total_length_2", "ipv4_invalid_total_length_2.pcap", "-v"),
+    ("gso-ipv4", "gso-ipv4.pcap", "-v"),
+)
+
+
+def copy_corpus(corpus: Path) -> None:
+    """Copy the chosen third-party captures, their licences, and tcpdump's outputs."""
+    td_dir = OUT / "tcpdump"
+    td_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(corpus / "tcpdump" / "LICENSE-tcpdump", td_dir / "LICENSE")
+    tcpdump = shutil.which("tcpdump")
+    lines = ["test_name\tpcap\tout\toptions"]
+    for name, pcap, options in TCPDUMP_TESTS:
+        shutil.copy2(corpus / "tcpdump" / pcap, td_dir / pcap)
+        lines.append(f"{name}\t{pcap}\t{name}.out\t{options}")
+        if tcpdump is None:
+            continue
+        run = subprocess.run(
+            [tcpdump, "-n", *options.split(), "-r", pcap], cwd=td_dir, capture_output=True,
+            env={"TZ": "UTC", "PATH": "/usr/bin:/bin"}, check=False,
+        )
+        (td_dir / f"{name}.out").write_bytes(run.stdout)
+    (td_dir / "TESTLIST.tsv").write_text("\n".join(lines) + "\n")
+    other = corpus / "other"
+    for project in ("zeek", "dpkt", "pcapy-ng"):
+        dest = OUT / project
+        if dest.exists():
+            shutil.rmtree(dest)
+        shutil.copytree(other / project, dest)
+        shutil.copy2(other / f"LICENSE-{project}", dest / "LICENSE")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--corpus", type=Path, help="also copy third-party captures from here")
+    args = ap.parse_args(argv)
+    for theme in THEMES:
+        cap = theme()
+        cap.write(OUT)
+        print(f"captures/{cap.name}: {len(cap.records)} frames")
+    if args.corpus:
+        copy_corpus(args.corpus)
+        print(f"third-party captures copied from {args.corpus}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -16,7 +16,7 @@ from typing import Any, TextIO
 from pcapping.decode import Decoded, Tally, decode_frame, tally
 from pcapping.errors import PcappingError
 from pcapping.icmp import ICMPType
-from pcapping.pcapfile import Captured, PcapWriter
+from pcapping.pcapfile import Captured, PcapReader, PcapWriter
 
 # Kernel-side prefilter for --icmp on live handles; the exact test is `_is_icmp_or_arp`
 # on the decoded frame (a bare `icmp` misses VLAN-tagged ICMP, and `vlan` must come last).
@@ -53,14 +53,10 @@ def summary_text(t: Tally) -> str:
 
 def summarize_file(path: str, bpf: str | None = None, icmp_only: bool = False) -> Tally:
     """Count a whole file the way ``sniff -q -r`` does (also used by the benchmark)."""
-    from pcapping.pcapfile import PcapReader
-
     reader = PcapReader(path)
     t = Tally()
-    run_tally = tally
     if bpf is None and not icmp_only:
-        for rec in reader:
-            run_tally(t, rec.data, rec.linktype)
+        _tally_all(reader, t)
         return t
     keep = _frame_filter(bpf, reader.linktype)
     for rec in reader:
@@ -71,6 +67,17 @@ def summarize_file(path: str, bpf: str | None = None, icmp_only: bool = False) -
             continue
         t.add(d)
     return t
+
+
+def _tally_all(reader: PcapReader, t: Tally) -> None:
+    """The -q fast path: count every record without building objects."""
+    if reader.pcapng:  # link type may change from one interface to the next
+        for rec in reader:
+            tally(t, rec.data, rec.linktype)
+        return
+    linktype = reader.linktype
+    for data in reader.frames():
+        tally(t, data, linktype)
 
 
 def _frame_filter(bpf: str | None, linktype: int) -> Callable[[bytes], bool] | None:
@@ -145,8 +152,6 @@ def run(args: Any) -> int:
 
 
 def _run_file(args: Any, bpf: str | None, out: TextIO) -> int:
-    from pcapping.pcapfile import PcapReader
-
     reader = PcapReader(args.read)
     linktype = reader.linktype
     sys.stderr.write(
@@ -155,8 +160,7 @@ def _run_file(args: Any, bpf: str | None, out: TextIO) -> int:
     if args.quiet and not args.write and args.count is None and not bpf and not args.icmp:
         t = Tally()
         try:
-            for rec in reader:
-                tally(t, rec.data, rec.linktype)
+            _tally_all(reader, t)
         finally:
             out.write(summary_text(t) + "\n")
         return 0

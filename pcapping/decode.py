@@ -322,11 +322,11 @@ def tally(t: Tally, data: bytes, linktype: int) -> None:
     Ethernet is walked inline with the checksums computed in place (the common case of
     a big capture); other link types go through ``decode_frame``.
     """
-    t.frames += 1
-    n = len(data)
     if linktype != 1:
         t.add(decode_frame(data, linktype))
         return
+    t.frames += 1
+    n = len(data)
     if n < 14:
         t.truncated += 1
         return

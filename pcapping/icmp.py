@@ -83,19 +83,18 @@ class ICMPEcho(NamedTuple):
     payload: bytes = b""
     checksum: int | None = None  # as found by parse(); encode() recomputes
     checksum_ok: bool | None = True  # None: message not fully captured
+    code: int = 0  # always 0 on a well-formed echo, but kept as found
 
     @property
     def icmp_type(self) -> int:
         return 0 if self.is_reply else 8
-
-    code = 0
 
     @property
     def length(self) -> int:
         return 8 + len(self.payload)
 
     def encode(self) -> bytes:
-        head = _ECHO.pack(0 if self.is_reply else 8, 0, 0, self.ident, self.seq)
+        head = _ECHO.pack(0 if self.is_reply else 8, self.code, 0, self.ident, self.seq)
         csum = internet_checksum(head + self.payload)
         return head[:2] + csum.to_bytes(2, "big") + head[4:] + self.payload
 
@@ -191,7 +190,7 @@ def parse_icmp(buf: bytes, verify: bool = True) -> ICMPMessage:
     ok = checksum_ok(buf) if verify else None
     if icmp_type == 8 or icmp_type == 0:
         ident, seq = struct.unpack_from("!HH", buf, 4)
-        return ICMPEcho(icmp_type == 0, ident, seq, bytes(buf[8:]), csum, ok)
+        return ICMPEcho(icmp_type == 0, ident, seq, bytes(buf[8:]), csum, ok, code)
     if icmp_type in ERROR_TYPES:
         return ICMPError(icmp_type, code, bytes(buf[8:]), bytes(buf[4:8]), csum, ok)
     return ICMPOther(icmp_type, code, bytes(buf[4:8]), bytes(buf[8:]), csum, ok)

@@ -1,0 +1,132 @@
+#!/usr/bin/env python3
+"""Compare pcapping's tcpdump text with real tcpdump, frame by frame.
+
+    scripts/compare_tcpdump.py FILE... [--flags "-nv"] [--all] [-q]
+
+Runs ``TZ=UTC tcpdump <flags> -r FILE`` and ``TcpdumpFormatter`` on every
+frame, prints every differing line (file, frame number, expected, got) for
+ICMP/ARP frames (all frames with ``--all``) and counts of identical frames.
+Exit status 0 when every ICMP/ARP frame is identical.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from pcapping.decode import decode_frame  # noqa: E402
+from pcapping.errors import PcappingError  # noqa: E402
+from pcapping.pcapfile import PcapReader  # noqa: E402
+from pcapping.tcpdump import TcpdumpFormatter  # noqa: E402
+
+_TS = re.compile(r"^\d\d:\d\d:\d\d\.\d{6} ")
+SUPPORTED = {0, 1, 12, 14, 101, 108, 113, 228, 276}
+
+
+def tcpdump_records(path: str, flags: list[str]) -> list[str]:
+    env = dict(os.environ, TZ="UTC")
+    proc = subprocess.run(["tcpdump", *flags, "-r", path], capture_output=True, env=env,
+                          check=False)
+    text = proc.stdout.decode("utf-8", "backslashreplace")
+    records: list[list[str]] = []
+    for line in text.split("\n"):
+        if _TS.match(line) or not records:
+            records.append([line])
+        else:
+            records[-1].append(line)
+    if records and records[-1] == [""]:
+        records.pop()
+    out = ["\n".join(r) for r in records]
+    if out and out[-1].endswith("\n"):
+        out[-1] = out[-1][:-1]
+    return [r[:-1] if r.endswith("\n") else r for r in out]
+
+
+def kind_of(d) -> str:  # noqa: ANN001
+    """'icmp', 'arp' or 'other' for a decoded frame (from raw bytes where layers failed)."""
+    if d.ethertype in (0x0806, 0x8035):
+        return "arp"
+    if d.ethertype == 0x0800:
+        off = d.l3_offset
+        if len(d.data) >= off + 10 and d.data[off] >> 4 == 4 and d.data[off + 9] == 1:
+            return "icmp"
+    return "other"
+
+
+def flag_list(flags: str) -> list[str]:
+    out = flags.split()
+    return out if "-n" in "".join(out) else ["-n", *out]
+
+
+def formatter_for(flags: list[str]) -> TcpdumpFormatter:
+    joined = "".join(f.lstrip("-") for f in flags)
+    return TcpdumpFormatter(verbose=joined.count("v"), link="e" in joined,
+                            hexdump="X" in joined)
+
+
+def compare(path: str, flags: list[str], show_all: bool = False, quiet: bool = False,
+            out=sys.stdout) -> dict[str, list[int]]:  # noqa: ANN001
+    """Counts per kind: [identical, total]; prints differences."""
+    counts = {"icmp": [0, 0], "arp": [0, 0], "other": [0, 0]}
+    try:
+        frames = list(PcapReader(path))
+    except PcappingError as exc:
+        print(f"{path}: {exc}", file=out)
+        return counts
+    if not frames or frames[0].linktype not in SUPPORTED:
+        return counts
+    expected = tcpdump_records(path, flags)
+    fmt = formatter_for(flags)
+    for i, cap in enumerate(frames):
+        if cap.linktype not in SUPPORTED:
+            continue
+        d = decode_frame(cap.data, cap.linktype, frame=i + 1, ts_sec=cap.ts_sec,
+                         ts_usec=cap.ts_usec, length=cap.length)
+        got = fmt.format(d)
+        want = expected[i] if i < len(expected) else "<missing>"
+        kind = kind_of(d)
+        counts[kind][1] += 1
+        if got == want:
+            counts[kind][0] += 1
+            continue
+        if quiet or (kind == "other" and not show_all):
+            continue
+        wl, gl = want.split("\n"), got.split("\n")
+        for j in range(max(len(wl), len(gl))):
+            w = wl[j] if j < len(wl) else "<none>"
+            g = gl[j] if j < len(gl) else "<none>"
+            if w != g:
+                print(f"{path} #{i + 1} [{kind}] line {j + 1}\n  expected: {w!r}\n"
+                      f"  got:      {g!r}", file=out)
+    return counts
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("files", nargs="+")
+    ap.add_argument("--flags", default="-n")
+    ap.add_argument("--all", action="store_true", help="also show non-ICMP/ARP differences")
+    ap.add_argument("-q", action="store_true", help="counts only")
+    args = ap.parse_args(argv)
+    flags = flag_list(args.flags)
+    total = {"icmp": [0, 0], "arp": [0, 0], "other": [0, 0]}
+    for path in args.files:
+        c = compare(path, flags, args.all, args.q)
+        for k in total:
+            total[k][0] += c[k][0]
+            total[k][1] += c[k][1]
+    for k, (same, n) in total.items():
+        rate = 100.0 * same / n if n else 100.0
+        print(f"{' '.join(flags)} {k}: {same}/{n} identical ({rate:.2f}%)")
+    bad = sum(n - s for k, (s, n) in total.items() if k != "other")
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,242 @@
+"""iputils ping's text lines and DESIGN.md's JSON events; all rounding lives here.
+
+Text follows iputils 20221126 (ping/ping.c ``pr_icmph``, ping_common.c
+``gather_statistics`` and ``finish``): integer-microsecond RTTs with its precision rules,
+its integer mdev, ``%g`` loss of a C float, ``pipe N`` and ``ipg/ewma`` where it prints
+them.  A wrong ICMP checksum is shown with tcpdump's verdict wording instead of iputils'
+``(BAD CHECKSUM!)`` (DESIGN.md).
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+from typing import Any
+
+from pcapping.ipv4 import ip_str
+from pcapping.stats import PingStats
+from pcapping.tracker import EchoReplied, ErrorReported
+
+# iputils needs a struct timeval (16 bytes) of payload to time a reply.
+TIMING_MIN_SIZE = 16
+
+_UNREACH = {
+    0: "Destination Net Unreachable",
+    1: "Destination Host Unreachable",
+    2: "Destination Protocol Unreachable",
+    3: "Destination Port Unreachable",
+    5: "Source Route Failed",
+    6: "Destination Net Unknown",
+    7: "Destination Host Unknown",
+    8: "Source Host Isolated",
+    9: "Destination Net Prohibited",
+    10: "Destination Host Prohibited",
+    11: "Destination Net Unreachable for Type of Service",
+    12: "Destination Host Unreachable for Type of Service",
+    13: "Packet filtered",
+    14: "Precedence Violation",
+    15: "Precedence Cutoff",
+}
+_REDIRECT = {
+    0: "Redirect Network",
+    1: "Redirect Host",
+    2: "Redirect Type of Service and Network",
+    3: "Redirect Type of Service and Host",
+}
+_TIME_EXCEEDED = {0: "Time to live exceeded", 1: "Frag reassembly time exceeded"}
+
+
+def error_text(
+    icmp_type: int,
+    code: int,
+    mtu: int | None = None,
+    gateway: bytes | None = None,
+    pointer: int | None = None,
+) -> str:
+    """iputils' description of an ICMP error (``pr_icmph``), without the newline."""
+    if icmp_type == 3:
+        if code == 4:
+            return f"Frag needed and DF set (mtu = {mtu or 0})"
+        return _UNREACH.get(code, f"Dest Unreachable, Bad Code: {code}")
+    if icmp_type == 11:
+        return _TIME_EXCEEDED.get(code, f"Time exceeded, Bad Code: {code}")
+    if icmp_type == 4:
+        return "Source Quench"
+    if icmp_type == 5:
+        head = _REDIRECT.get(code, f"Redirect, Bad Code: {code}")
+        return f"{head}(New nexthop: {ip_str(gateway) if gateway else '0.0.0.0'})"
+    if icmp_type == 12:
+        return f"Parameter problem: pointer = {pointer or 0}"
+    return f"Bad ICMP type: {icmp_type}"
+
+
+def rtt_text(rtt_us: int) -> str:
+    """iputils' ``time=...`` precision: 3 decimals under 1 ms, 2 under 10, 1 under 100."""
+    t = rtt_us
+    if t >= 100000 - 50:
+        return f"time={(t + 500) // 1000} ms"
+    if t >= 10000 - 5:
+        return f"time={(t + 50) // 1000}.{((t + 50) % 1000) // 100:01d} ms"
+    if t >= 1000:
+        return f"time={(t + 5) // 1000}.{((t + 5) % 1000) // 10:02d} ms"
+    return f"time={t // 1000}.{t % 1000:03d} ms"
+
+
+def cksum_verdict(stored: int | None, should_be: int | None) -> str:
+    """tcpdump's ``(wrong icmp cksum X (->Y)!)``."""
+    return f"(wrong icmp cksum {stored or 0:x} (->{should_be or 0:x})!)"
+
+
+def _stamp(ts: float) -> str:
+    usec_total = int(round(ts * 1e6))
+    return f"[{usec_total // 1_000_000}.{usec_total % 1_000_000:06d}] "
+
+
+def pattern_line(pattern: bytes) -> str:
+    return f"PATTERN: 0x{pattern.hex()}"
+
+
+def header_line(
+    name: str, address: str, size: int, source: str | None = None,
+    interface: str | None = None,
+) -> str:
+    """``PING host (addr) [from src dev: ]56(84) bytes of data.``"""
+    via = f"from {source} {interface}: " if interface else ""
+    return f"PING {name} ({address}) {via}{size}({size + 28}) bytes of data."
+
+
+def reply_line(ev: EchoReplied, size: int, timestamps: bool = False) -> str:
+    out = [_stamp(ev.ts) if timestamps else "",
+           f"{ev.icmp_length} bytes from {ip_str(ev.src)}: icmp_seq={ev.seq} ttl={ev.ttl}"]
+    if ev.truncated:
+        out.append(" (truncated)")
+        return "".join(out)
+    if size >= TIMING_MIN_SIZE and ev.rtt_us is not None:
+        out.append(" " + rtt_text(ev.rtt_us))
+    if ev.duplicate:
+        out.append(" (DUP!)")
+    if not ev.checksum_ok:
+        out.append(" " + cksum_verdict(ev.checksum, ev.checksum_should_be))
+    return "".join(out)
+
+
+def error_line(ev: ErrorReported, timestamps: bool = False, verbose: bool = False) -> str:
+    text = error_text(ev.icmp_type, ev.code, ev.mtu, ev.gateway, ev.pointer)
+    colon = "" if ev.counted else ":"  # iputils prints redirect/quench as "From X: ..."
+    stamp = _stamp(ev.ts) if timestamps else ""
+    line = f"{stamp}From {ip_str(ev.src)}{colon} icmp_seq={ev.seq} {text}"
+    if not ev.checksum_ok:
+        line += " " + cksum_verdict(ev.checksum, ev.checksum_should_be)
+    if verbose and ev.quoted_checksum_ok is False:
+        line += " (quoted ip header: bad cksum, rewritten on the way?)"
+    return line
+
+
+def _c_float(x: float) -> float:
+    """x rounded to a C float, as iputils computes its loss percentage."""
+    return struct.unpack("f", struct.pack("f", x))[0]
+
+
+def _ms3(us: int) -> str:
+    return f"{us // 1000}.{us % 1000:03d}"
+
+
+def rtt_summary(rtts_us: list[int]) -> tuple[int, int, int, int]:
+    """iputils' integer (min, avg, max, mdev) in microseconds."""
+    total = len(rtts_us)
+    tsum = sum(rtts_us)
+    tsum2 = float(sum(r * r for r in rtts_us))
+    tmavg = tsum // total
+    if tsum < 2**31 - 1:
+        tmvar = int((tsum2 - (tsum * tsum) // total) / total)
+    else:
+        tmvar = int(tsum2 / total) - tmavg * tmavg
+    return min(rtts_us), tmavg, max(rtts_us), math.isqrt(max(tmvar, 0))
+
+
+def ewma_us8(rtts_us: list[int]) -> int:
+    """iputils' smoothed RTT (times 8)."""
+    rtt = 0
+    for t in rtts_us:
+        rtt = t * 8 if not rtt else rtt + t - rtt // 8
+    return rtt
+
+
+def time_ms(stats: PingStats) -> int:
+    return int(stats.time_s * 1000 + 0.5)
+
+
+def summary_lines(
+    name: str, stats: PingStats, size: int = 56, interval_s: float = 1.0
+) -> list[str]:
+    """The statistics block, from the blank line before it to the (maybe empty) last line."""
+    first = [f"{stats.transmitted} packets transmitted, {stats.received} received"]
+    if stats.duplicates:
+        first.append(f", +{stats.duplicates} duplicates")
+    if stats.corrupted:
+        first.append(f", +{stats.corrupted} corrupted")
+    if stats.errors:
+        first.append(f", +{stats.errors} errors")
+    if stats.transmitted:
+        first.append(f", {_c_float(stats.loss_pct):g}% packet loss, time {time_ms(stats)}ms")
+    last: list[str] = []
+    timing = size >= TIMING_MIN_SIZE and stats.rtts_us
+    if stats.received and timing:
+        tmin, tavg, tmax, tmdev = rtt_summary(stats.rtts_us)
+        last.append(f"rtt min/avg/max/mdev = {_ms3(tmin)}/{_ms3(tavg)}/{_ms3(tmax)}/"
+                    f"{_ms3(tmdev)} ms")
+    if stats.pipesize > 1:
+        last.append(f"pipe {stats.pipesize}")
+    if stats.received and interval_s == 0 and stats.transmitted > 1:
+        ipg = int(stats.time_s * 1e6) // (stats.transmitted - 1)
+        rtt8 = ewma_us8(stats.rtts_us)
+        last.append(f"ipg/ewma {ipg // 1000}.{ipg % 1000:03d}/"
+                    f"{rtt8 // 8000}.{(rtt8 // 8) % 1000:03d} ms")
+    return ["", f"--- {name} ping statistics ---", "".join(first), ", ".join(last)]
+
+
+# --- JSON Lines (DESIGN.md) ---
+
+def _r3(x: float | None) -> float | None:
+    return None if x is None else round(x, 3)
+
+
+def json_start(
+    target: str, address: str, interface: str, source: str, next_hop: str,
+    next_hop_mac: str | None, ident: int, size: int, ttl: int,
+) -> dict[str, Any]:
+    return {"event": "start", "target": target, "address": address, "interface": interface,
+            "source": source, "next_hop": next_hop, "next_hop_mac": next_hop_mac,
+            "ident": ident, "size": size, "ttl": ttl}
+
+
+def json_reply(ev: EchoReplied) -> dict[str, Any]:
+    return {"event": "reply", "seq": ev.seq, "from": ip_str(ev.src), "bytes": ev.icmp_length,
+            "ttl": ev.ttl, "rtt_ms": None if ev.rtt_us is None else round(ev.rtt_us / 1000, 3),
+            "ts": round(ev.ts, 6), "duplicate": ev.duplicate, "checksum_ok": ev.checksum_ok}
+
+
+def json_error(ev: ErrorReported) -> dict[str, Any]:
+    out: dict[str, Any] = {"event": "error", "seq": ev.seq, "from": ip_str(ev.src),
+                           "type": ev.icmp_type, "code": ev.code}
+    if ev.mtu is not None:
+        out["mtu"] = ev.mtu
+    if ev.local:
+        out["local"] = True
+    out["text"] = error_text(ev.icmp_type, ev.code, ev.mtu, ev.gateway, ev.pointer)
+    out["ts"] = round(ev.ts, 6)
+    out["checksum_ok"] = ev.checksum_ok
+    return out
+
+
+def json_timeout(seq: int) -> dict[str, Any]:
+    return {"event": "timeout", "seq": seq}
+
+
+def json_summary(target: str, stats: PingStats) -> dict[str, Any]:
+    return {"event": "summary", "target": target, "transmitted": stats.transmitted,
+            "received": stats.received, "duplicates": stats.duplicates,
+            "corrupted": stats.corrupted, "errors": stats.errors,
+            "loss_pct": round(stats.loss_pct, 3), "time_ms": time_ms(stats),
+            "rtt_min_ms": _r3(stats.rtt_min_ms), "rtt_avg_ms": _r3(stats.rtt_avg_ms),
+            "rtt_max_ms": _r3(stats.rtt_max_ms), "rtt_mdev_ms": _r3(stats.rtt_mdev_ms)}

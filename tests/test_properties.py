@@ -1,0 +1,253 @@
+"""Property tests (hypothesis): round trips, never-raise decoding, Tally == tally, checksums.
+
+The default profile keeps this file fast (well under 30 s).  For long runs::
+
+    PCAPPING_HYPOTHESIS_PROFILE=thorough python -m pytest tests/test_properties.py
+
+``--hypothesis-profile=thorough`` works too once the profile is registered before pytest
+configures hypothesis, i.e. in ``tests/conftest.py`` (a test module is imported too late);
+``register_profiles()`` below is what it should call.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from pcapping.arp import ARPPacket
+from pcapping.decode import Tally, decode_frame, tally
+from pcapping.errors import DecodeError, Malformed
+from pcapping.ethernet import TAG_TYPES, EthernetHeader, VLANTag
+from pcapping.icmp import ERROR_TYPES, ICMPEcho, ICMPError, ICMPOther, parse_icmp, parse_quoted
+from pcapping.ipv4 import IPv4Header
+from pcapping.pcapfile import PcapReader
+from pcapping.sll import LinuxSLL, LinuxSLL2, NullHeader
+
+
+def register_profiles() -> None:
+    """``fast`` (this file's default) and ``thorough`` (many examples, for long runs)."""
+    settings.register_profile(
+        "fast", max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    settings.register_profile(
+        "thorough", max_examples=5000, deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+
+register_profiles()
+if os.environ.get("PCAPPING_HYPOTHESIS_PROFILE"):
+    settings.load_profile(os.environ["PCAPPING_HYPOTHESIS_PROFILE"])
+elif settings.get_current_profile_name() == "default":
+    settings.load_profile("fast")
+
+CAPTURES = Path(__file__).resolve().parent.parent / "captures"
+LINKTYPES = (0, 1, 12, 101, 108, 113, 228, 276)
+
+
+def _fixture_frames() -> list[tuple[bytes, int]]:
+    frames = []
+    for path in sorted(CAPTURES.rglob("*.pcap*")):
+        for rec in PcapReader(str(path)):
+            if rec.linktype in LINKTYPES and len(rec.data) <= 1600:
+                frames.append((rec.data, rec.linktype))
+    return frames
+
+
+FIXTURE_FRAMES = _fixture_frames()
+
+u8 = st.integers(0, 0xFF)
+u16 = st.integers(0, 0xFFFF)
+u32 = st.integers(0, 0xFFFFFFFF)
+mac = st.binary(min_size=6, max_size=6)
+ip4 = st.binary(min_size=4, max_size=4)
+
+vlan_tags = st.tuples(st.sampled_from(sorted(TAG_TYPES)), st.integers(0, 7),
+                      st.integers(0, 1), st.integers(0, 4095)).map(lambda a: VLANTag(*a))
+ethernet = st.tuples(mac, mac, u16.filter(lambda t: t not in TAG_TYPES),
+                     st.lists(vlan_tags, max_size=4).map(tuple)).map(
+    lambda a: EthernetHeader(*a))
+
+
+@st.composite
+def sll(draw) -> LinuxSLL:
+    halen = draw(st.integers(0, 8))
+    return LinuxSLL(draw(u16), draw(u16), draw(st.binary(min_size=halen, max_size=halen)),
+                    draw(u16), halen)
+
+
+@st.composite
+def sll2(draw) -> LinuxSLL2:
+    halen = draw(st.integers(0, 8))
+    return LinuxSLL2(draw(u16), draw(u32), draw(u16), draw(u8),
+                     draw(st.binary(min_size=halen, max_size=halen)), halen, draw(u16))
+
+
+@st.composite
+def arp(draw) -> ARPPacket:
+    hlen, plen = draw(st.integers(0, 16)), draw(st.integers(0, 16))
+    hw, pr = st.binary(min_size=hlen, max_size=hlen), st.binary(min_size=plen, max_size=plen)
+    return ARPPacket(draw(u16), draw(hw), draw(pr), draw(hw), draw(pr), draw(u16), draw(u16))
+
+
+@st.composite
+def ipv4(draw) -> IPv4Header:
+    options = draw(st.integers(0, 10).flatmap(lambda n: st.binary(min_size=4 * n,
+                                                                  max_size=4 * n)))
+    hlen = 20 + len(options)
+    return IPv4Header(
+        draw(ip4), draw(ip4), draw(u8), ttl=draw(u8), ident=draw(u16), tos=draw(u8),
+        flags=draw(st.integers(0, 7)) << 13, frag_offset=draw(st.integers(0, 0x1FFF)),
+        total_length=draw(st.integers(hlen, 0xFFFF)), options=options)
+
+
+payloads = st.binary(max_size=200)
+rest4 = st.binary(min_size=4, max_size=4)
+# explicit tuples: st.builds would also draw the parse-only checksum fields
+echo = st.tuples(st.booleans(), u16, u16, payloads).map(lambda a: ICMPEcho(*a))
+icmp_error = st.tuples(st.sampled_from(sorted(ERROR_TYPES)), u8, payloads, rest4).map(
+    lambda a: ICMPError(*a))
+icmp_other = st.tuples(u8.filter(lambda t: t not in ERROR_TYPES and t not in (0, 8)), u8,
+                       rest4, payloads).map(lambda a: ICMPOther(*a))
+icmp = st.one_of(echo, icmp_error, icmp_other)
+
+
+# -- round trips --------------------------------------------------------------
+
+@given(ethernet)
+def test_ethernet_round_trip(value: EthernetHeader) -> None:
+    assert EthernetHeader.parse(value.encode()) == value
+
+
+@given(sll())
+def test_sll_round_trip(value: LinuxSLL) -> None:
+    assert LinuxSLL.parse(value.encode()) == value
+
+
+@given(sll2())
+def test_sll2_round_trip(value: LinuxSLL2) -> None:
+    assert LinuxSLL2.parse(value.encode()) == value
+
+
+@given(st.tuples(u32, st.booleans()).map(lambda a: NullHeader(*a)))
+def test_null_round_trip(value: NullHeader) -> None:
+    assert NullHeader.parse(value.encode(), value.big_endian) == value
+
+
+@given(arp())
+def test_arp_round_trip(value: ARPPacket) -> None:
+    assert ARPPacket.parse(value.encode()) == value
+
+
+@given(ipv4())
+def test_ipv4_round_trip(value: IPv4Header) -> None:
+    assert IPv4Header.parse(value.encode())._replace(checksum=None) == value
+
+
+@given(icmp)
+def test_icmp_round_trip(value) -> None:
+    assert parse_icmp(value.encode())._replace(checksum=None) == value
+
+
+# -- decode_frame on random and mutated bytes ---------------------------------
+
+def _check_decode(data: bytes, linktype: int) -> None:
+    d = decode_frame(data, linktype)  # must not raise
+    json.dumps(d.to_dict())
+    ref = Tally()
+    ref.add(d)
+    fast = Tally()
+    tally(fast, data, linktype)
+    assert fast.as_tuple() == ref.as_tuple(), (data.hex(), linktype, d.problems)
+
+
+@given(st.binary(max_size=300), st.sampled_from(LINKTYPES))
+def test_random_bytes_decode(data: bytes, linktype: int) -> None:
+    _check_decode(data, linktype)
+
+
+@st.composite
+def mutated_frames(draw) -> tuple[bytes, int]:
+    data, linktype = draw(st.sampled_from(FIXTURE_FRAMES))
+    buf = bytearray(data)
+    for _ in range(draw(st.integers(1, 6))):
+        kind = draw(st.sampled_from(("flip", "byte", "cut", "insert", "delete")))
+        pos = draw(st.integers(0, max(len(buf) - 1, 0)))
+        if kind == "flip" and buf:
+            buf[pos] ^= 1 << draw(st.integers(0, 7))
+        elif kind == "byte" and buf:
+            buf[pos] = draw(u8)
+        elif kind == "cut":
+            del buf[pos:]
+        elif kind == "insert":
+            buf[pos:pos] = draw(st.binary(min_size=1, max_size=8))
+        elif kind == "delete" and buf:
+            del buf[pos : pos + draw(st.integers(1, 8))]
+    return bytes(buf), draw(st.sampled_from((linktype, linktype, *LINKTYPES)))
+
+
+@given(mutated_frames())
+def test_mutated_fixture_frames_decode(frame: tuple[bytes, int]) -> None:
+    _check_decode(*frame)
+
+
+def test_every_fixture_frame_tally_agrees() -> None:
+    for data, linktype in FIXTURE_FRAMES:
+        _check_decode(data, linktype)
+        for cut in range(0, min(len(data), 120)):
+            _check_decode(data[:cut], linktype)
+
+
+# -- parse on random bytes raises only DecodeError ----------------------------
+
+PARSERS = (
+    EthernetHeader.parse, LinuxSLL.parse, LinuxSLL2.parse, NullHeader.parse,
+    lambda b: NullHeader.parse(b, True), lambda b: NullHeader.parse(b, False),
+    ARPPacket.parse, IPv4Header.parse, lambda b: IPv4Header.parse(b, quoted=True),
+    parse_icmp, lambda b: parse_icmp(b, verify=False),
+)
+
+
+@given(st.binary(max_size=120), st.sampled_from(range(len(PARSERS))))
+def test_random_bytes_parse_only_decode_errors(data: bytes, which: int) -> None:
+    try:
+        value = PARSERS[which](data)
+    except DecodeError:
+        return
+    if isinstance(value, ICMPError):
+        value.quoted  # noqa: B018 - the lenient quote parser must not raise either
+        value.mtu, value.gateway, value.pointer  # noqa: B018
+    if isinstance(value, ICMPOther):
+        value.timestamps, value.ident, value.seq  # noqa: B018
+
+
+@given(st.binary(max_size=120))
+def test_parse_quoted_never_raises(data: bytes) -> None:
+    q = parse_quoted(data)
+    assert q.ip is not None or q.problem is not None
+
+
+# -- a flipped bit fails the checksum -------------------------------------------
+
+@given(icmp, st.data())
+@settings(suppress_health_check=[HealthCheck.too_slow])
+def test_flipped_bit_fails_icmp_checksum(value, data) -> None:
+    buf = bytearray(value.encode())
+    bit = data.draw(st.integers(0, len(buf) * 8 - 1))
+    buf[bit // 8] ^= 1 << (bit % 8)
+    assert parse_icmp(bytes(buf)).checksum_ok is False
+
+
+@given(ipv4(), st.data())
+def test_flipped_bit_fails_ipv4_checksum(value: IPv4Header, data) -> None:
+    buf = bytearray(value.encode())
+    bit = data.draw(st.integers(8, len(buf) * 8 - 1))  # not the version/IHL byte
+    buf[bit // 8] ^= 1 << (bit % 8)
+    try:
+        parsed = IPv4Header.parse(bytes(buf))
+    except Malformed:  # total length flipped below the header length
+        assume(False)
+        return
+    assert parsed.checksum_ok is False

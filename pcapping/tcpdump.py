@@ -88,8 +88,9 @@ _ARPHRD = {1: "Ethernet", 6: "TokenRing", 7: "ArcNet", 15: "FrameRelay", 16: "AT
            772: "Loopback", 776: "SIT", 800: "IEEE 802.11", 801: "IEEE 802.11 Prism",
            802: "IEEE 802.11 Radiotap", 778: "GRE tunnel", 512: "PPP"}
 _ARPOP = {1: "Request", 2: "Reply", 3: "Reverse Request", 4: "Reverse Reply",
-          8: "InArp Request", 9: "InArp Reply", 10: "NACK Reply"}
+          8: "Inverse Request", 9: "Inverse Reply", 10: "NACK Reply"}
 
+_ARP_PRO = {**ETHERTYPES, 0x1000: "Trail"}
 _SLL_PKTTYPE = {0: " In", 1: "  B", 2: "  M", 3: "  P", 4: "Out"}
 _BSD_AF = {2: "IPv4", 7: "ISO", 16: "Appletalk", 23: "IPX", 24: "IPv6", 28: "IPv6",
            30: "IPv6"}
@@ -116,7 +117,8 @@ def hex_ascii(data: bytes, start: int = 0) -> str:
         chunk = data[off: off + 16]
         hx = chunk.hex()
         groups = " ".join(hx[i: i + 4] for i in range(0, len(hx), 4))
-        out.append(f"\n\t0x{off + start:04x}:  {groups:<39}  {chunk.translate(_PRINTABLE).decode()}")
+        text = chunk.translate(_PRINTABLE).decode()
+        out.append(f"\n\t0x{off + start:04x}:  {groups:<39}  {text}")
     return "".join(out)
 
 
@@ -124,10 +126,35 @@ def _mac(b: bytes) -> str:
     return b.hex(":")
 
 
-def _linkaddr(b: bytes) -> str:
+def _linkaddr(b: bytes, frelay: bool = False) -> str:
     if not b:
         return "<empty>"
+    if frelay:
+        return _q922(b)
     return b.hex(":")
+
+
+def _q922(b: bytes) -> str:
+    """A Frame Relay (Q.922) address as tcpdump names it: ``DLCI n``."""
+    n = len(b)
+    if b[0] & 1:
+        return "<Invalid DLCI>"
+    if n < 2:
+        return "parse_q922_header() returned -1"
+    dlci = ((b[0] & 0xFC) << 2) | (b[1] >> 4)
+    if b[1] & 1:
+        return f"DLCI {dlci}"
+    i = 2
+    if n < 3:
+        return "parse_q922_header() returned -1"
+    if not b[2] & 1:
+        dlci = (dlci << 7) | (b[2] >> 1)
+        i = 3
+    if n <= i:
+        return "parse_q922_header() returned -1"
+    if not b[i] & 1:
+        return "<Invalid DLCI>"
+    return f"DLCI {(dlci << 6) | (b[i] >> 2)}"
 
 
 class TcpdumpFormatter:
@@ -199,14 +226,11 @@ class TcpdumpFormatter:
             self._sll(data, length)
         elif linktype == 276:
             self._sll2(data, length)
-        elif linktype in (101, 12, 14):
+        elif linktype in (101, 12, 14, 228):
             self._hdrlen = 0
             if self.link:
                 self._out.append("ip: ")
             self._ipn(data, 0, length, len(data))
-        elif linktype == 228:
-            self._hdrlen = 0
-            self._ip(data, 0, length, len(data))
         elif linktype in (0, 108):
             self._null(data, length, linktype)
         else:
@@ -275,9 +299,11 @@ class TcpdumpFormatter:
             return False
         return True
 
-    def _sll_head(self, pkttype: int, halen: int, addr: bytes, etype: int, length: int) -> None:
+    def _sll_head(self, pkttype: int | None, halen: int, addr: bytes, etype: int,
+                  length: int) -> None:
         out = self._out
-        out.append(_SLL_PKTTYPE.get(pkttype, "  ?") + " ")
+        if pkttype is not None:  # SLL2 printed it already
+            out.append(_SLL_PKTTYPE.get(pkttype, "  ?") + " ")
         if halen == 6:
             out.append(f"{_mac(addr[:6])} ")
         if etype <= 1500:
@@ -315,14 +341,12 @@ class TcpdumpFormatter:
             name = socket.if_indextoname(ifindex)
         except OSError:
             name = "?"
+        kind = _SLL_PKTTYPE.get(pkttype, "?").strip()
+        self._out.append(f"{name:<5} {kind:<3} ")
         if self.link:
-            self._out.append(f"{name:<5} ")
             self._out.append(f"ifindex {ifindex} ")
-        else:
-            self._out.append(f"{name:<5} ")
-        if self.link:
-            self._sll_head(pkttype, halen, data[12:20], etype, length)
-        head = (pkttype, halen, data[12:20], etype, length)
+            self._sll_head(None, halen, data[12:20], etype, length)
+        head = (None, halen, data[12:20], etype, length)
         self._sll_rest(data, 20, length - 20, etype, head)
 
     def _sll_rest(self, data: bytes, p: int, length: int, etype: int, head: tuple) -> None:
@@ -345,7 +369,7 @@ class TcpdumpFormatter:
                     out.append(f"vlan {tci & 0xFFF}, p {tci >> 13}"
                                f"{', DEI' if tci & 0x1000 else ''}, ")
                 etype = _H(data, p + 2)[0]
-                if self.link and etype > 1500:
+                if etype > 1500:
                     out.append(f"ethertype {ETHERTYPES.get(etype, f'0x{etype:04x}')}, ")
                 p += 4
                 length -= 4
@@ -554,7 +578,7 @@ class TcpdumpFormatter:
             return 0
         out.append(" TS{")
         flag = data[p + 3]
-        hoplen = 8 if (flag & 15) != 1 else 4
+        hoplen = 8 if flag & 15 else 4
         if (olen - 4) & (hoplen - 1):
             out.append(f"[bad length {olen}]")
         ptr = data[p + 2] - 1
@@ -616,7 +640,9 @@ class TcpdumpFormatter:
             text = (f"echo {'request' if itype == 8 else 'reply'}, id {_H(data, p + 4)[0]}, "
                     f"seq {_H(data, p + 6)[0]}")
         elif itype == 3:
-            need(28)
+            if p + 28 > end:
+                self._trunc_mark("icmp")
+                return
             dst = _ntoa(data[p + 24: p + 28])
             if code == 2:
                 need(18)
@@ -670,7 +696,9 @@ class TcpdumpFormatter:
                     q += 8
             text = "".join(parts)
         elif itype == 11:
-            need(28)
+            if p + 28 > end:
+                self._trunc_mark("icmp")
+                return
             if code == 0:
                 text = "time exceeded in-transit"
             elif code == 1:
@@ -927,7 +955,7 @@ class TcpdumpFormatter:
         ip_like = pro in (0x0800, 0x1000)
         if not ip_like or pln != 4 or hln == 0 or self.verbose:
             out.append(f"{_ARPHRD.get(hrd, f'Unknown Hardware ({hrd})')} (len {hln}), "
-                       f"{ETHERTYPES.get(pro, f'Unknown Protocol (0x{pro:04x})')} (len {pln})")
+                       f"{_ARP_PRO.get(pro) or f'Unknown Protocol (0x{pro:04x})'} (len {pln})")
             if not self.verbose:
                 out.append(f", length {length}")
                 return
@@ -940,7 +968,7 @@ class TcpdumpFormatter:
             return _ntoa(data[off: off + 4])
 
         def haddr(off: int) -> str:
-            return _linkaddr(data[off: off + hln])
+            return _linkaddr(data[off: off + hln], hrd == 15)
 
         out.append(f"{', ' if self.verbose else ''}{_ARPOP.get(op, f'Unknown ({op})')} ")
         if op == 1:

@@ -298,8 +298,20 @@ def session(host: str, opts: Options, sink: Sink, write: str | None = None,
 def _loop(opts: Options, sink: Sink, stats: PingStats, tracker: Any, resolver: Any,
           capture: Any, injector: Any, writer: Any, stop: _Stop,
           started: Callable[[bytes | None], None], announced: bool,
-          decode_frame: Callable[..., Any]) -> tuple[PingStats, int]:
-    mono = time.monotonic
+          decode_frame: Callable[..., Any], *, clock: Callable[[], float] = time.monotonic,
+          wall: Callable[[], float] = time.time,
+          wait: Callable[[list[int], float], list[int]] | None = None,
+          ) -> tuple[PingStats, int]:
+    """The schedule: send, probe ARP, read and match, until ping would stop.
+
+    ``clock`` (scheduling), ``wall`` (timestamps of local events) and ``wait`` (block
+    until a descriptor is readable or the delay passes) are parameters so the tests can
+    run the loop on a fake network with a fake clock.
+    """
+    mono = clock
+    if wait is None:
+        def wait(fds: list[int], delay: float) -> list[int]:
+            return select.select(fds, [], [], delay)[0]
     count = opts.count
     deadline = opts.deadline_s is not None
     interval = opts.interval_s
@@ -336,9 +348,9 @@ def _loop(opts: Options, sink: Sink, stats: PingStats, tracker: Any, resolver: A
                     if not announced:
                         started(None)
                         announced = True
-                    wall = time.time()
+                    when_failed = wall()
                     for s in queued:
-                        ev = tracker.local_unreachable(s, wall)
+                        ev = tracker.local_unreachable(s, when_failed)
                         stats.error(ev.seq)
                         sink.error(ev)
                     queued.clear()
@@ -362,11 +374,12 @@ def _loop(opts: Options, sink: Sink, stats: PingStats, tracker: Any, resolver: A
                 tmax_s = max(stats.rtts_us) / 1e6 if stats.rtts_us else 0.0
                 linger = max(2 * tmax_s, interval) if stats.received else opts.timeout_s
                 linger_end = now + linger
-        for t in tracker.expire(now):
-            sink.timeout(t.seq)
+        if announced:  # (requests waiting for the first ARP answer are not late yet)
+            for t in tracker.expire(now):
+                sink.timeout(t.seq)
         if linger_end is not None and now >= linger_end:
             break
-        wake = [linger_end, deadline_at, tracker.next_expiry()]
+        wake = [linger_end, deadline_at, tracker.next_expiry() if announced else None]
         if more:
             wake.append(next_send)
         if resolver is not None:
@@ -375,7 +388,7 @@ def _loop(opts: Options, sink: Sink, stats: PingStats, tracker: Any, resolver: A
             w is not None for w in wake) else now + 0.25
         delay = when - mono()
         if delay > 0:
-            ready, _, _ = select.select(fds, [], [], delay)
+            ready = wait(fds, delay)
             if stop.fd is not None and stop.fd in ready:
                 try:
                     os.read(stop.fd, 512)

@@ -320,10 +320,13 @@ def test_loop_duplicates_and_corrupted() -> None:
         return [(now + 1e-5, reply_to(frame, corrupt=True)), (now + 2e-5, reply_to(frame)),
                 (now + 3e-5, reply_to(frame))]
     net = FakeNet(answer)
-    stats, status, sink = run_loop(net, Options(count=1))
-    assert (stats.received, stats.duplicates, stats.corrupted, status) == (1, 1, 1, 0)
-    assert [e.duplicate for e in sink.events if isinstance(e, EchoReplied)] == [
-        False, False, True]
+    stats, status, sink = run_loop(net, Options(count=2, interval_s=0.1))
+    # the run ends as soon as the last request is answered: its duplicate is never read
+    assert (stats.received, stats.duplicates, stats.corrupted, status) == (2, 1, 2, 0)
+    assert [(e.seq, e.checksum_ok, e.duplicate) for e in sink.events
+            if isinstance(e, EchoReplied)] == [
+        (1, False, False), (1, True, False), (1, True, True), (2, False, False),
+        (2, True, False)]
 
 
 def test_loop_stop_flag_ends_run() -> None:

@@ -640,9 +640,10 @@ class TcpdumpFormatter:
             text = (f"echo {'request' if itype == 8 else 'reply'}, id {_H(data, p + 4)[0]}, "
                     f"seq {_H(data, p + 6)[0]}")
         elif itype == 3:
-            if p + 28 > end:
+            if code == 3 and p + 18 > end:
                 self._trunc_mark("icmp")
                 return
+            need(28)
             dst = _ntoa(data[p + 24: p + 28])
             if code == 2:
                 need(18)
@@ -848,9 +849,13 @@ class TcpdumpFormatter:
                 else:
                     out.append(f"[bad udp cksum 0x{usum:04x} -> "
                                f"0x{checksum_should_be(usum, seg):04x}!] ")
-        if (sport == 53 or dport == 53) and p + 8 + 12 > end:
-            self._proto = "domain"
-            raise _Trunc
+        if sport == 53 or dport == 53:
+            if length < 12:
+                out.append(f"domain [length {length} < 12] (invalid)")
+                return
+            if p + 8 + 12 > end:
+                self._proto = "domain"
+                raise _Trunc
         if ulen > length and not fragmented:
             out.append(f"UDP, bad length {ulen} > {length}")
         else:

@@ -166,6 +166,7 @@ class TcpdumpFormatter:
         self.hexdump = hexdump
         self._sec = -1
         self._hms = ""
+        self._hms_cache: dict[int, str] = {}
         self._out: list[str] = []
         self._proto = ""
         self._hdrlen = 0
@@ -181,9 +182,14 @@ class TcpdumpFormatter:
 
     def format(self, d: Decoded) -> str:
         """All of tcpdump's output for this frame, lines joined by newlines, no trailing one."""
-        if d.ts_sec != self._sec:
-            self._sec = d.ts_sec
-            self._hms = time.strftime("%H:%M:%S", time.localtime(d.ts_sec))
+        sec = d.ts_sec
+        if sec != self._sec:
+            hms = self._hms_cache.get(sec)
+            if hms is None:
+                if len(self._hms_cache) > 4096:
+                    self._hms_cache.clear()
+                hms = self._hms_cache[sec] = time.strftime("%H:%M:%S", time.localtime(sec))
+            self._sec, self._hms = sec, hms
         head = f"{self._hms}.{d.ts_usec:06d} "
         data = d.data
         if (not self.verbose and not self.link and not self.hexdump and d.linktype == 1

@@ -29,10 +29,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from pcapping import lab as lab_module
 from pcapping.errors import PcappingError
 from pcapping.lab import HOSTS, LabSpec
+
+# Hypothesis profiles: `fast` (test_properties.py's default) and `thorough` (long runs:
+# --hypothesis-profile=thorough).  Registered here because the option is read before any
+# test module is imported.
+settings.register_profile(
+    "fast", max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile(
+    "thorough", max_examples=5000, deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TEST_PREFIX = "pcpt"

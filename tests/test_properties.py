@@ -4,9 +4,8 @@ The default profile keeps this file fast (well under 30 s).  For long runs::
 
     PCAPPING_HYPOTHESIS_PROFILE=thorough python -m pytest tests/test_properties.py
 
-``--hypothesis-profile=thorough`` works too once the profile is registered before pytest
-configures hypothesis, i.e. in ``tests/conftest.py`` (a test module is imported too late);
-``register_profiles()`` below is what it should call.
+``--hypothesis-profile=thorough`` works too: both profiles are registered in
+``tests/conftest.py`` (a test module is imported too late for the option).
 """
 
 from __future__ import annotations
@@ -27,17 +26,6 @@ from pcapping.ipv4 import IPv4Header
 from pcapping.pcapfile import PcapReader
 from pcapping.sll import LinuxSLL, LinuxSLL2, NullHeader
 
-
-def register_profiles() -> None:
-    """``fast`` (this file's default) and ``thorough`` (many examples, for long runs)."""
-    settings.register_profile(
-        "fast", max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-    settings.register_profile(
-        "thorough", max_examples=5000, deadline=None,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-
-
-register_profiles()
 if os.environ.get("PCAPPING_HYPOTHESIS_PROFILE"):
     settings.load_profile(os.environ["PCAPPING_HYPOTHESIS_PROFILE"])
 elif settings.get_current_profile_name() == "default":

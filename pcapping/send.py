@@ -14,7 +14,6 @@ keep sending until ``count`` replies or the deadline, and stop at the first erro
 
 from __future__ import annotations
 
-import json
 import os
 import select
 import signal
@@ -433,6 +432,8 @@ def _loop(opts: Options, sink: Sink, stats: PingStats, tracker: Any, resolver: A
                 elif ev.counted:
                     stats.error(ev.seq)
                 sink.error(ev)
+    if not announced:
+        started(None)
     for t in tracker.expire(mono(), final=True):
         if isinstance(t, TimedOut):
             sink.timeout(t.seq)
@@ -459,6 +460,8 @@ def run(args: Any) -> int:
 
     sink: Sink
     if args.json:
+        import json
+
         sink = JsonSink(lambda obj: write(json.dumps(obj, separators=(",", ":")) + "\n"))
     else:
         sink = TextSink(opts, write)

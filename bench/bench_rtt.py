@@ -1,0 +1,100 @@
+"""RTT on one lab path, same run: pcapping vs kernel ping vs scapy ``sr1``.
+
+    sudo python bench/bench_rtt.py [-n 200] [--interval 0.01]
+
+Builds a private lab (prefix ``pcbr-``, block 10.81) unless ``--keep`` finds it up,
+re-runs itself inside the client namespace and prints median and p99 RTT of each
+pinger to the target (two routed hops) and their ratio to kernel ping.  Packets only
+go to the lab's own namespaces.
+
+- pcapping: ``pcapping.ping()``; RTT from capture timestamps (request leaving, reply in).
+- kernel ping: iputils ``ping -i INTERVAL``; its printed times (microsecond resolution).
+- scapy: ``sr1`` on the client's interface; ``reply.time - request.sent_time``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    k = min(len(ordered) - 1, max(0, round(p / 100 * (len(ordered) - 1))))
+    return ordered[k]
+
+
+def inner(target: str, n: int, interval: float) -> None:
+    from pcapping.send import ping
+
+    result = ping(target, count=n, interval_s=interval, timeout_s=1.0)
+    ours = [e["rtt_ms"] for e in result.events if e["event"] == "reply"]
+
+    proc = subprocess.run(["ping", "-c", str(n), "-i", str(interval), target],
+                          capture_output=True, text=True, check=False)
+    kernel = [float(x) for x in re.findall(r"time=([0-9.]+) ms", proc.stdout)]
+
+    scapy_rtts: list[float] = []
+    try:
+        from scapy.all import ICMP, IP, conf, sr1  # type: ignore[import-untyped]
+
+        conf.verb = 0
+        for i in range(n):
+            req = IP(dst=target) / ICMP(id=0x5CA9, seq=i + 1) / (b"x" * 56)
+            ans = sr1(req, timeout=1, verbose=0)
+            if ans is not None:
+                scapy_rtts.append((ans.time - req.sent_time) * 1000)
+            time.sleep(interval)
+    except ImportError:
+        pass
+
+    kmed = statistics.median(kernel) if kernel else float("nan")
+    print(f"path: client -> {target} (2 routed hops, veth), n={n}, interval={interval}s")
+    print(f"{'pinger':<12} {'replies':>7} {'median ms':>10} {'p99 ms':>8} {'ratio':>6}")
+    for name, rtts in (("pcapping", ours), ("kernel ping", kernel), ("scapy sr1", scapy_rtts)):
+        if not rtts:
+            print(f"{name:<12} {0:>7}")
+            continue
+        med = statistics.median(rtts)
+        print(f"{name:<12} {len(rtts):>7} {med:>10.3f} {pct(rtts, 99):>8.3f} "
+              f"{med / kmed:>6.2f}")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("-n", type=int, default=200)
+    ap.add_argument("--interval", type=float, default=0.01)
+    ap.add_argument("--inner", metavar="TARGET")
+    ap.add_argument("--keep", action="store_true", help="leave the lab up afterwards")
+    args = ap.parse_args()
+    if args.inner:
+        inner(args.inner, args.n, args.interval)
+        return 0
+    from pcapping import lab
+
+    spec = lab.LabSpec(prefix="pcbr-", net="10.81")
+    was_up = lab.is_up(spec)
+    if not was_up:
+        lab.up(spec)
+    try:
+        env = dict(os.environ, PYTHONPATH=str(ROOT))
+        return subprocess.call(
+            ["ip", "netns", "exec", spec.ns("client"), sys.executable, __file__, "--inner",
+             spec.addr("target"), "-n", str(args.n), "--interval", str(args.interval)],
+            env=env)
+    finally:
+        if not was_up and not args.keep:
+            lab.down(spec)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -18,7 +18,7 @@ from typing import Any
 
 from pcapping.arp import ARPPacket
 from pcapping.errors import DecodeError, Malformed, Truncated
-from pcapping.ethernet import TAG_TYPES, EthernetHeader, mac_str
+from pcapping.ethernet import EthernetHeader, mac_str
 from pcapping.icmp import (
     ERROR_TYPES,
     ICMPEcho,
@@ -227,7 +227,7 @@ def _decode_link(d: Decoded, data: bytes, linktype: int) -> None:
         sll = LinuxSLL.parse(data) if linktype == 113 else LinuxSLL2.parse(data)
         d.link, d.ethertype, d.l3_offset = sll, sll.protocol, sll.header_length
         offset, ethertype = sll.header_length, sll.protocol
-        while ethertype in TAG_TYPES:  # tags left in place by the capturing kernel
+        while ethertype == 0x8100:  # an 802.1Q tag left in place (tcpdump unwraps only this)
             if len(data) < offset + 4:
                 raise Truncated("vlan", offset + 4, len(data))
             ethertype = struct.unpack_from("!H", data, offset + 2)[0]
@@ -237,9 +237,8 @@ def _decode_link(d: Decoded, data: bytes, linktype: int) -> None:
         if not data:
             raise Truncated("ip", 1, 0)
         version = data[0] >> 4
+        # by the version nibble, as tcpdump does even for LINKTYPE_IPV4
         d.ethertype = 0x0800 if version == 4 else 0x86DD if version == 6 else None
-        if d.ethertype is None and linktype == 228:
-            d.ethertype = 0x0800  # LINKTYPE_IPV4 says IPv4: let the IP parser complain
         if d.ethertype is None:
             raise Malformed("ip", f"version {version}")
     elif linktype == 0 or linktype == 108:

@@ -96,6 +96,7 @@ class _Printer:
         self.quiet = args.quiet
         self.json = args.json
         self.tally = Tally()
+        self.shown = 0  # frames emitted so far (kept here so Ctrl-C can still report it)
         self.formatter = None
         if not self.quiet and not self.json:
             from pcapping.tcpdump import TcpdumpFormatter
@@ -104,6 +105,7 @@ class _Printer:
                 verbose=args.verbose, link=args.link, hexdump=args.hex)
 
     def emit(self, d: Decoded) -> None:
+        self.shown += 1
         if self.quiet:
             self.tally.add(d)
         elif self.json:
@@ -118,9 +120,8 @@ def _process(
     printer: _Printer,
     keep: Callable[[bytes], bool] | None,
     writer: PcapWriter | None,
-) -> int:
-    """Decode, filter, print and write records; returns how many were shown."""
-    shown = 0
+) -> None:
+    """Decode, filter, print and write records (at most ``-c`` of them)."""
     limit = args.count
     icmp_only = args.icmp
     for number, rec in enumerate(records, 1):
@@ -133,10 +134,8 @@ def _process(
         if writer is not None:
             writer.write(rec.ts_sec, rec.ts_usec, rec.data, rec.length)
         printer.emit(d)
-        shown += 1
-        if limit is not None and shown >= limit:
+        if limit is not None and printer.shown >= limit:
             break
-    return shown
 
 
 def run(args: Any) -> int:
@@ -196,10 +195,9 @@ def _run_live(args: Any, bpf: str | None, out: TextIO) -> int:
     sys.stderr.flush()
     printer = _Printer(args, out)
     writer = PcapWriter(args.write, handle.linktype) if args.write else None
-    shown = 0
     interrupted = False
     try:
-        shown = _process(_live_records(handle, out), args, printer, None, writer)
+        _process(_live_records(handle, out), args, printer, None, writer)
     except KeyboardInterrupt:
         interrupted = True
     finally:
@@ -213,7 +211,7 @@ def _run_live(args: Any, bpf: str | None, out: TextIO) -> int:
         if interrupted:
             sys.stderr.write("\n")
         sys.stderr.write(
-            f"{max(shown, printer.tally.frames)} packets captured\n"
+            f"{printer.shown} packets captured\n"
             f"{received} packets received by filter\n{dropped} packets dropped by kernel\n")
     return 0
 

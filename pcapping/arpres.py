@@ -2,9 +2,11 @@
 
 It paces itself like the Linux neighbour code with default sysctls (``mcast_solicit`` 3,
 ``retrans_time_ms`` 1000): a request at once, again after 1 s and 2 s, and the address is
-given up 1 s after the third, i.e. 3 s after the first.  Kernel ``ping`` then prints
-``From <own address> icmp_seq=N Destination Host Unreachable`` for every request queued
-meanwhile, all at once; the next request starts a new round.  ``send.py`` does the I/O.
+given up 1 s after the third, i.e. 3 s after the first (``send`` shortens the spacing to
+a quarter of ``-W`` when that is less, so the verdict comes within the wait).  Kernel
+``ping`` then prints ``From <own address> icmp_seq=N Destination Host Unreachable`` for
+every request queued meanwhile, all at once; the next request starts a new round.
+``send.py`` does the I/O.
 """
 
 from __future__ import annotations

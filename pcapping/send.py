@@ -249,7 +249,7 @@ def session(host: str, opts: Options, sink: Sink, write: str | None = None,
             ) -> tuple[PingStats, int]:
     """Run one ping; returns the statistics and ping's exit status."""
     from pcapping import netinfo
-    from pcapping.arpres import ArpResolver
+    from pcapping.arpres import RETRANS_S, ArpResolver
     from pcapping.capture import LiveCapture
     from pcapping.decode import decode_frame
     from pcapping.ethernet import ZERO_MAC, mac_str
@@ -299,7 +299,10 @@ def session(host: str, opts: Options, sink: Sink, write: str | None = None,
             dont_fragment=opts.pmtudisc == "do", pattern=pattern, timeout_s=opts.timeout_s,
             ip_ident=int.from_bytes(rnd[10:12], "big"),
         )
-        resolver = None if local else ArpResolver(src_mac, src, route.next_hop)
+        # The kernel's pacing (3 probes 1 s apart) unless -W is shorter: then the round
+        # fits in the wait, so `send -c 1 -W 2` to an absent host still says so.
+        retrans_s = min(RETRANS_S, opts.timeout_s / 4)
+        resolver = None if local else ArpResolver(src_mac, src, route.next_hop, retrans_s)
         stats = PingStats()
 
         if pattern is not None and not opts.quiet:

@@ -331,7 +331,7 @@ def tally(t: Tally, data: bytes, linktype: int) -> None:
         return
     off = 14
     etype = (data[12] << 8) | data[13]
-    while etype == 0x8100 or etype == 0x88A8 or etype == 0x9100:
+    while etype == 0x8100 or etype == 0x88A8 or etype == 0x9100 or etype == 0x9200:
         if n < off + 4:
             t.truncated += 1
             return

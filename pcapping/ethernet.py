@@ -17,11 +17,13 @@ class EtherType(IntEnum):
     ARP = 0x0806
     VLAN = 0x8100  # 802.1Q customer tag
     QINQ = 0x88A8  # 802.1ad service tag
-    QINQ_OLD = 0x9100  # pre-standard QinQ tag
+    QINQ_OLD = 0x9100  # pre-standard QinQ tags
+    QINQ_OLD2 = 0x9200
     IPV6 = 0x86DD
 
 
-TAG_TYPES = frozenset((EtherType.VLAN, EtherType.QINQ, EtherType.QINQ_OLD))
+TAG_TYPES = frozenset(
+    (EtherType.VLAN, EtherType.QINQ, EtherType.QINQ_OLD, EtherType.QINQ_OLD2))
 
 
 def mac_str(mac: bytes) -> str:

@@ -24,6 +24,7 @@ import time
 from typing import TYPE_CHECKING
 
 from pcapping.checksum import checksum_ok, checksum_should_be
+from pcapping.ethernet import TAG_TYPES
 
 if TYPE_CHECKING:
     from pcapping.decode import Decoded
@@ -47,7 +48,7 @@ ETHERTYPES = {
     0x9000: "Loopback", 0x6558: "Transparent Ethernet Bridging", 0x8808: "MAC control",
     0x88F7: "PTP", 0x8902: "CFM", 0x22F0: "AVTP", 0x88E7: "PBB",
 }
-TAG_TYPES = (0x8100, 0x88A8, 0x9100, 0x9200)
+
 
 IPPROTOS = {
     0: "Options", 1: "ICMP", 2: "IGMP", 4: "IPIP", 6: "TCP", 8: "EGP", 9: "IGRP", 17: "UDP",

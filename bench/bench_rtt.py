@@ -9,6 +9,9 @@ go to the lab's own namespaces.
 
 - pcapping: ``pcapping.ping()``; RTT from capture timestamps (request leaving, reply in).
 - kernel ping: iputils ``ping -i INTERVAL``; its printed times (microsecond resolution).
+- ping (wire): the same kernel ping exchanges timed by a capture handle on the client's
+  interface (request leaving, reply in): the clock pcapping's own RTT uses.  The gap to
+  the printed times is kernel ping's send path (user space to the wire).
 - scapy: ``sr1`` on the client's interface; ``reply.time - request.sent_time``.
 """
 
@@ -39,9 +42,30 @@ def inner(target: str, n: int, interval: float) -> None:
     result = ping(target, count=n, interval_s=interval, timeout_s=1.0)
     ours = [e["rtt_ms"] for e in result.events if e["event"] == "reply"]
 
+    # Kernel ping, with a capture handle watching its frames: what ping prints, and the
+    # same exchanges timed on the wire (the clock pcapping uses for its own RTT).
+    from pcapping.capture import LiveCapture
+    from pcapping.decode import decode_frame
+    from pcapping.netinfo import route_get
+
+    iface = route_get(bytes(int(x) for x in target.split("."))).interface
+    watch = LiveCapture(iface, bpf=f"icmp and host {target}", timeout_ms=1)
     proc = subprocess.run(["ping", "-c", str(n), "-i", str(interval), target],
                           capture_output=True, text=True, check=False)
     kernel = [float(x) for x in re.findall(r"time=([0-9.]+) ms", proc.stdout)]
+    sent: dict[int, float] = {}
+    wire: list[float] = []
+    watch.wait(0.05)
+    while (rec := watch.read()) is not None or watch.wait(0.05):
+        if rec is None:
+            continue
+        d = decode_frame(rec.data, rec.linktype, ts_sec=rec.ts_sec, ts_usec=rec.ts_usec)
+        seq = getattr(d.icmp, "seq", None)
+        if d.icmp is not None and d.icmp.icmp_type == 8:
+            sent[seq] = d.ts
+        elif d.icmp is not None and d.icmp.icmp_type == 0 and seq in sent:
+            wire.append((d.ts - sent.pop(seq)) * 1000)
+    watch.close()
 
     scapy_rtts: list[float] = []
     try:
@@ -60,7 +84,9 @@ def inner(target: str, n: int, interval: float) -> None:
     kmed = statistics.median(kernel) if kernel else float("nan")
     print(f"path: client -> {target} (2 routed hops, veth), n={n}, interval={interval}s")
     print(f"{'pinger':<12} {'replies':>7} {'median ms':>10} {'p99 ms':>8} {'ratio':>6}")
-    for name, rtts in (("pcapping", ours), ("kernel ping", kernel), ("scapy sr1", scapy_rtts)):
+    rows = (("pcapping", ours), ("kernel ping", kernel), ("ping (wire)", wire),
+            ("scapy sr1", scapy_rtts))
+    for name, rtts in rows:
         if not rtts:
             print(f"{name:<12} {0:>7}")
             continue

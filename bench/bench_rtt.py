@@ -18,7 +18,6 @@ go to the lab's own namespaces.
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import statistics
 import subprocess
@@ -105,21 +104,10 @@ def main() -> int:
     if args.inner:
         inner(args.inner, args.n, args.interval)
         return 0
-    from pcapping import lab
+    from common import run_in_lab_client
 
-    spec = lab.LabSpec(prefix="pcbr-", net="10.81")
-    was_up = lab.is_up(spec)
-    if not was_up:
-        lab.up(spec)
-    try:
-        env = dict(os.environ, PYTHONPATH=str(ROOT))
-        return subprocess.call(
-            ["ip", "netns", "exec", spec.ns("client"), sys.executable, __file__, "--inner",
-             spec.addr("target"), "-n", str(args.n), "--interval", str(args.interval)],
-            env=env)
-    finally:
-        if not was_up and not args.keep:
-            lab.down(spec)
+    inner_args = ["-n", str(args.n), "--interval", str(args.interval)]
+    return run_in_lab_client(__file__, "pcbr-", "10.81", inner_args, keep=args.keep)
 
 
 if __name__ == "__main__":

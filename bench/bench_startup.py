@@ -11,7 +11,6 @@ and the spread.  Packets only go to the lab's own namespaces.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import subprocess
 import sys
@@ -54,20 +53,9 @@ def main() -> int:
     if args.inner:
         inner(args.inner, args.n)
         return 0
-    from pcapping import lab
+    from common import run_in_lab_client
 
-    spec = lab.LabSpec(prefix="pcbs-", net="10.82")
-    was_up = lab.is_up(spec)
-    if not was_up:
-        lab.up(spec)
-    try:
-        env = dict(os.environ, PYTHONPATH=str(ROOT))
-        return subprocess.call(
-            ["ip", "netns", "exec", spec.ns("client"), sys.executable, __file__, "--inner",
-             spec.addr("target"), "-n", str(args.n)], env=env, cwd=ROOT)
-    finally:
-        if not was_up and not args.keep:
-            lab.down(spec)
+    return run_in_lab_client(__file__, "pcbs-", "10.82", ["-n", str(args.n)], keep=args.keep)
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 from pcapping.checksum import checksum_ok, checksum_should_be
 from pcapping.ethernet import TAG_TYPES
+from pcapping.tcpdump_apps import TCP_TEXT_PORTS, rst_data, tcp_text_proto, txtproto
 
 if TYPE_CHECKING:
     from pcapping.decode import Decoded
@@ -172,6 +173,7 @@ class TcpdumpFormatter:
         self._proto = ""
         self._hdrlen = 0
         self._tcp_seq: dict[tuple, tuple[int, int]] = {}
+        self._quoted = False  # inside the datagram an ICMP error quotes
 
     # -- entry ------------------------------------------------------------
 
@@ -202,6 +204,7 @@ class TcpdumpFormatter:
         out = self._out = [head]
         self._proto = ""
         self._hdrlen = 0
+        self._quoted = False
         try:
             self._link_print(data, d.linktype, d.length)
             hdrlen = self._hdrlen
@@ -751,7 +754,9 @@ class TcpdumpFormatter:
             need(8 + 4)
             inner_len = _H(data, q + 2)[0]
             inner_end = min(end, q + inner_len)
+            self._quoted = True
             self._ip(data, q, inner_len, inner_end, quoted=True)
+            self._quoted = False
             self._icmp_ext(data, p, plen, end, itype)
 
     def _icmp_ext(self, data: bytes, p: int, plen: int, end: int, itype: int) -> None:
@@ -856,6 +861,10 @@ class TcpdumpFormatter:
                 else:
                     out.append(f"[bad udp cksum 0x{usum:04x} -> "
                                f"0x{checksum_should_be(usum, seg):04x}!] ")
+        if self._quoted and (sport == 5060 or dport == 5060) and (
+                sport == dport or (dport if sport == 5060 else sport) not in _UDP_DISSECTED):
+            self._app(txtproto(data, p + 8, length, end, "sip", self.verbose))
+            return
         if sport == 53 or dport == 53:
             if length < 12:
                 out.append(f"domain [length {length} < 12] (invalid)")
@@ -920,6 +929,22 @@ class TcpdumpFormatter:
         if flags & 32:
             out.append(f", urg {urp}")
         out.append(f", length {length}")
+        if not self._quoted or length <= 0:
+            return
+        if flags & 4 and self.verbose:
+            out.append(rst_data(data, p + hlen, length, end))
+        elif sport in TCP_TEXT_PORTS or dport in TCP_TEXT_PORTS:
+            name = tcp_text_proto(sport, dport)
+            if name:
+                self._app(txtproto(data, p + hlen, length, end, name, self.verbose), ": ")
+
+    def _app(self, result: tuple[str, str], sep: str = "") -> None:
+        """Append an application printer's text; its hard stop is tcpdump's longjmp."""
+        text, hard = result
+        self._out.append(sep + text)
+        if hard:
+            self._proto = hard
+            raise _Trunc
 
     def _ip6(self, data: bytes, p: int, length: int, end: int) -> None:
         out = self._out

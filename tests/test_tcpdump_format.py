@@ -22,6 +22,7 @@ from pcapping.checksum import internet_checksum
 from pcapping.decode import decode_frame
 from pcapping.pcapfile import PcapReader
 from pcapping.tcpdump import TcpdumpFormatter, hex_ascii
+from pcapping.tcpdump_apps import rst_data, tcp_text_proto, txtproto
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = Path(__file__).parents[1].parent / "shared" / "corpus"
@@ -55,12 +56,12 @@ CORPUS_FILES = [
     "other/zeek/trunc/ipv4-truncated-broken-header.pcap", "other/zeek/trunc/trunc-hdr.pcap",
     "other/dpkt/dns_icmp.pcap", "other/pcapy-ng/96pings.pcap",
 ]
-# Frames whose ICMP quote holds an application protocol (SNMP, AFS/RX, DNS, SMTP)
-# that tcpdump decodes with a dissector of its own: best effort, not compared.
+# Frames whose ICMP quote holds an application protocol (SNMP, AFS/RX, DNS)
+# that tcpdump decodes with a dissector not reproduced here: not compared.
 APP_QUOTES = {
     ("icmp-cksum-oobr-3.pcapng", 1), ("icmp-destunreach-udp.pcap", 1),
 }
-APP_QUOTE_FILES = {"afs.pcap", "smtp.pcap"}
+APP_QUOTE_FILES = {"afs.pcap"}
 
 
 def fixtures() -> list[Path]:
@@ -245,3 +246,64 @@ def test_never_raises_on_any_cut() -> None:
         for cut in range(len(frame) + 1):
             for verbose, link, hexdump in ((0, False, False), (2, True, True)):
                 assert isinstance(_fmt(frame[:cut], verbose, link, hexdump, linktype), str)
+
+
+# -- application printers inside ICMP quotes ----------------------------------------
+
+def _tcp(sport: int, dport: int, payload: bytes, flags: int = 0x18) -> bytes:
+    return struct.pack("!HHIIBBHHH", sport, dport, 1000, 2000, 0x50, flags, 512, 0, 0) + payload
+
+
+def _quote(proto: int, l4: bytes, cut: int | None = None) -> bytes:
+    inner = _ip(proto, l4)
+    return _eth(_ip(1, _icmp(3, 3, bytes(4), inner[:cut] if cut else inner)))
+
+
+def test_txtproto_lines_and_stops() -> None:
+    data = b"220 mail ESMTP\r\nsecond\nthird"
+    assert txtproto(data, 0, len(data), len(data), "smtp", 1) == (
+        "SMTP, length: 28\n\t220 mail ESMTP\n\tsecond\n\tthird [|smtp]", "")
+    assert txtproto(data, 0, 100, len(data), "smtp", 1) == (
+        "SMTP, length: 100\n\t220 mail ESMTP\n\tsecond", "smtp")
+    assert txtproto(data, 0, len(data), len(data), "ftp", 0) == ("FTP: 220 mail ESMTP", "")
+    assert txtproto(b"a\rb\r\n", 0, 5, 5, "smtp", 1) == ("SMTP, length: 5", "")
+    assert txtproto(b"ok\r\n\x00x\r\n", 0, 7, 7, "whois", 1) == ("WHOIS, length: 7\n\tok", "")
+
+
+def test_txtproto_request_or_response_check() -> None:
+    for text, shown in ((b"get / HTTP/1.0\r\n", True), (b"HTTP/1.1 404 Nope\r\n", True),
+                        (b"HTTP/1.1 2000 x\r\n", False), (b"hello there\r\n", False),
+                        (b"RTSP/1.0 200 OK\r\n", True)):
+        got = txtproto(text, 0, len(text), len(text), "http", 1)[0]
+        assert got.startswith("HTTP, length: ") is shown, text
+        if not shown:
+            assert got == "HTTP"
+    assert txtproto(b"PLAY rtsp://x\r\n", 0, 15, 15, "rtsp", 0)[0] == "RTSP: PLAY rtsp://x"
+
+
+def test_tcp_text_port_order() -> None:
+    assert tcp_text_proto(40000, 25) == "smtp"
+    assert tcp_text_proto(23, 25) is None  # telnet comes first
+    assert tcp_text_proto(80, 21) == "ftp"
+    assert tcp_text_proto(179, 80) is None  # BGP comes first
+    assert tcp_text_proto(8554, 1234) == "rtsp"
+    assert tcp_text_proto(1234, 110) is None  # no POP3 printer in tcpdump 4.99
+
+
+def test_rst_data() -> None:
+    assert rst_data(b"a\nb\xff", 0, 4, 4) == " [RST a^JbM-^?]"
+    assert rst_data(b"x" * 40, 0, 40, 35) == " [!RST+ " + "x" * 30 + "]"
+
+
+def test_quoted_text_protocols() -> None:
+    """Checked against tcpdump 4.99.3 -v."""
+    smtp = _quote(6, _tcp(40000, 25, b"MAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\n"), cut=60)
+    assert _fmt(smtp, verbose=1).split("\n")[3:] == [
+        "    10.0.0.1.40000 > 10.0.0.2.25: Flags [P.], seq 1000:1032, ack 2000, win 512, "
+        "length 32: SMTP, length: 32", "\tMAIL FROM:<a@b> [|smtp]"]
+    http = _quote(6, _tcp(80, 40000, b"HTTP/1.1 200 OK\r\n"), cut=57)
+    assert _fmt(http, verbose=1).endswith("length 17: HTTP, length: 17\n\tHTTP/1.1 200 OK")
+    assert "HTTP" not in _fmt(http)  # quotes are printed with -v only
+    sip = _quote(17, struct.pack("!HHHH", 5060, 5060, 29, 0) + b"SIP/2.0 180 Ringing\r\n")
+    assert _fmt(sip, verbose=1).endswith(
+        "10.0.0.1.5060 > 10.0.0.2.5060: SIP, length: 21\n\tSIP/2.0 180 Ringing")

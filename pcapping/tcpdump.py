@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 from pcapping.checksum import checksum_ok, checksum_should_be
 from pcapping.ethernet import TAG_TYPES
-from pcapping.tcpdump_apps import TCP_TEXT_PORTS, rst_data, tcp_text_proto, txtproto
+from pcapping.tcpdump_apps import TCP_TEXT_PORTS, domain, rst_data, tcp_text_proto, txtproto
 
 if TYPE_CHECKING:
     from pcapping.decode import Decoded
@@ -764,8 +764,9 @@ class TcpdumpFormatter:
         if plen <= 136 or itype not in (3, 11, 12):
             return
         out = self._out
-        if p + 8 > end:
-            raise _Trunc
+        if p + 141 > end:  # tcpdump checks for its whole extension struct (141 bytes)
+            self._trunc_mark("icmp")
+            return
         ext = p + 136
         n = plen - 136
         if data[p + 5] == 0 and ext + n <= end and not checksum_ok(data[ext: ext + n]):
@@ -872,6 +873,11 @@ class TcpdumpFormatter:
             if p + 8 + 12 > end:
                 self._proto = "domain"
                 raise _Trunc
+            if self._quoted and self.verbose == 1:
+                dns = domain(data, p + 8, length, end)
+                if dns is not None:
+                    self._app(dns)
+                    return
         if ulen > length and not fragmented:
             out.append(f"UDP, bad length {ulen} > {length}")
         else:

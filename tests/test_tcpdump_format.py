@@ -22,7 +22,7 @@ from pcapping.checksum import internet_checksum
 from pcapping.decode import decode_frame
 from pcapping.pcapfile import PcapReader
 from pcapping.tcpdump import TcpdumpFormatter, hex_ascii
-from pcapping.tcpdump_apps import rst_data, tcp_text_proto, txtproto
+from pcapping.tcpdump_apps import domain, rst_data, tcp_text_proto, txtproto
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = Path(__file__).parents[1].parent / "shared" / "corpus"
@@ -56,11 +56,9 @@ CORPUS_FILES = [
     "other/zeek/trunc/ipv4-truncated-broken-header.pcap", "other/zeek/trunc/trunc-hdr.pcap",
     "other/dpkt/dns_icmp.pcap", "other/pcapy-ng/96pings.pcap",
 ]
-# Frames whose ICMP quote holds an application protocol (SNMP, AFS/RX, DNS)
+# Frames whose ICMP quote holds an application protocol (SNMP, AFS/RX)
 # that tcpdump decodes with a dissector not reproduced here: not compared.
-APP_QUOTES = {
-    ("icmp-cksum-oobr-3.pcapng", 1), ("icmp-destunreach-udp.pcap", 1),
-}
+APP_QUOTES = {("icmp-cksum-oobr-3.pcapng", 1)}
 APP_QUOTE_FILES = {"afs.pcap"}
 
 
@@ -307,3 +305,37 @@ def test_quoted_text_protocols() -> None:
     sip = _quote(17, struct.pack("!HHHH", 5060, 5060, 29, 0) + b"SIP/2.0 180 Ringing\r\n")
     assert _fmt(sip, verbose=1).endswith(
         "10.0.0.1.5060 > 10.0.0.2.5060: SIP, length: 21\n\tSIP/2.0 180 Ringing")
+
+
+def _dns_reply(*records: bytes, flags: int = 0x8180, qd: int = 1) -> bytes:
+    question = b"\x03www\x07example\x03com\x00\x00\x01\x00\x01"
+    head = struct.pack("!HHHHHH", 4660, flags, qd, len(records), 0, 0)
+    return head + question * qd + b"".join(records)
+
+
+def test_domain_reply_records() -> None:
+    """Checked against tcpdump 4.99.3 -v."""
+    a = b"\xc0\x0c" + struct.pack("!HHIH", 1, 1, 60, 4) + bytes([192, 0, 2, 7])
+    cname = b"\xc0\x0c" + struct.pack("!HHIH", 5, 1, 60, 4) + b"\x01w\xc0\x10"
+    mx = b"\xc0\x10" + struct.pack("!HHIH", 15, 3, 60, 4) + b"\x00\x0a\xc0\x0c"
+    msg = _dns_reply(cname, a, mx, flags=0x8583)
+    assert domain(msg, 0, len(msg), len(msg)) == (
+        "4660 NXDomain* 3/0/0 www.example.com. CNAME w.example.com., www.example.com. A "
+        f"192.0.2.7, example.com. CHAOS MX www.example.com. 10 ({len(msg)})", "")
+    assert domain(msg, 0, len(msg), len(msg) - 3)[0].endswith("CHAOS MX [|domain]")
+    assert domain(_dns_reply(a, flags=0x0100), 0, 49, 49) is None  # queries: not reproduced
+    opt = _dns_reply(a)[:10] + b"\x00\x01" + _dns_reply(a)[12:]
+    assert domain(opt, 0, len(opt), len(opt)) is None  # additional records (EDNS): idem
+
+
+def test_quoted_dns_and_short_extension() -> None:
+    reply = _dns_reply(b"\xc0\x0c" + struct.pack("!HHIH", 1, 1, 60, 4) + bytes(4))
+    frame = _quote(17, struct.pack("!HHHH", 53, 40000, 8 + len(reply), 0) + reply)
+    assert _fmt(frame, verbose=1).endswith(
+        "10.0.0.1.53 > 10.0.0.2.40000: 4660 1/0/0 www.example.com. A 0.0.0.0 (49)")
+    assert _fmt(frame, verbose=2).endswith(": [no cksum] UDP, length 49")  # -vv: not reproduced
+    # an ICMP error longer than 136 bytes with fewer than 141 of them: tcpdump's soft [|icmp]
+    long_reply = _dns_reply(*[b"\xc0\x0c" + struct.pack("!HHIH", 1, 1, 60, 4) + bytes(4)] * 7)
+    udp = struct.pack("!HHHH", 53, 40000, 8 + len(long_reply), 0) + long_reply
+    frame = _quote(17, udp, cut=130)  # ICMP length 138
+    assert _fmt(frame, verbose=1).endswith(" A 0.0.0.0, www.example.com. [|domain] [|icmp]")

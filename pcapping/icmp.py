@@ -25,7 +25,6 @@ from pcapping.errors import DecodeError, Truncated
 from pcapping.ipv4 import IPv4Header
 
 _HDR = struct.Struct("!BBH")
-_ECHO = struct.Struct("!BBHHH")
 _TS = struct.Struct("!III")
 
 
@@ -76,6 +75,13 @@ ERROR_TYPES = frozenset((3, 4, 5, 11, 12))
 ID_SEQ_TYPES = frozenset((0, 8, 13, 14, 15, 16, 17, 18))
 
 
+def _encode(icmp_type: int, code: int, rest: bytes, payload: bytes) -> bytes:
+    """Type, code, a freshly computed checksum, the 4 bytes after it, then the payload."""
+    head = _HDR.pack(icmp_type, code, 0) + rest
+    csum = internet_checksum(head + payload)
+    return head[:2] + csum.to_bytes(2, "big") + head[4:] + payload
+
+
 class ICMPEcho(NamedTuple):
     is_reply: bool
     ident: int
@@ -94,9 +100,8 @@ class ICMPEcho(NamedTuple):
         return 8 + len(self.payload)
 
     def encode(self) -> bytes:
-        head = _ECHO.pack(0 if self.is_reply else 8, self.code, 0, self.ident, self.seq)
-        csum = internet_checksum(head + self.payload)
-        return head[:2] + csum.to_bytes(2, "big") + head[4:] + self.payload
+        rest = struct.pack("!HH", self.ident, self.seq)
+        return _encode(0 if self.is_reply else 8, self.code, rest, self.payload)
 
 
 class QuotedDatagram(NamedTuple):
@@ -141,9 +146,7 @@ class ICMPError(NamedTuple):
         return parse_quoted(self.payload)
 
     def encode(self) -> bytes:
-        head = _HDR.pack(self.icmp_type, self.code, 0) + self.rest
-        csum = internet_checksum(head + self.payload)
-        return head[:2] + csum.to_bytes(2, "big") + head[4:] + self.payload
+        return _encode(self.icmp_type, self.code, self.rest, self.payload)
 
 
 class ICMPOther(NamedTuple):
@@ -174,9 +177,7 @@ class ICMPOther(NamedTuple):
         return 8 + len(self.payload)
 
     def encode(self) -> bytes:
-        head = _HDR.pack(self.icmp_type, self.code, 0) + self.rest
-        csum = internet_checksum(head + self.payload)
-        return head[:2] + csum.to_bytes(2, "big") + head[4:] + self.payload
+        return _encode(self.icmp_type, self.code, self.rest, self.payload)
 
 
 ICMPMessage = ICMPEcho | ICMPError | ICMPOther

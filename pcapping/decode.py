@@ -225,7 +225,7 @@ def _decode_link(d: Decoded, data: bytes, linktype: int) -> None:
         d.link, d.ethertype, d.l3_offset = link, link.ethertype, link.header_length
     elif linktype == 113 or linktype == 276:
         sll = LinuxSLL.parse(data) if linktype == 113 else LinuxSLL2.parse(data)
-        d.link, d.ethertype, d.l3_offset = sll, sll.protocol, sll.header_length
+        d.link = sll
         offset, ethertype = sll.header_length, sll.protocol
         while ethertype == 0x8100:  # an 802.1Q tag left in place (tcpdump unwraps only this)
             if len(data) < offset + 4:

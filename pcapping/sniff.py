@@ -30,7 +30,7 @@ LINKTYPE_NAMES = {
 
 
 def _is_icmp_or_arp(d: Decoded) -> bool:
-    return d.arp is not None or (d.ip is not None and d.ip.protocol == 1)
+    return d.arp is not None or d.is_icmp
 
 
 def summary_text(t: Tally) -> str:
@@ -51,21 +51,10 @@ def summary_text(t: Tally) -> str:
     return "\n".join(lines)
 
 
-def summarize_file(path: str, bpf: str | None = None, icmp_only: bool = False) -> Tally:
-    """Count a whole file the way ``sniff -q -r`` does (also used by the benchmark)."""
-    reader = PcapReader(path)
+def summarize_file(path: str) -> Tally:
+    """Count a whole file the way ``sniff -q -r FILE`` does (also used by the benchmark)."""
     t = Tally()
-    if bpf is None and not icmp_only:
-        _tally_all(reader, t)
-        return t
-    keep = _frame_filter(bpf, reader.linktype)
-    for rec in reader:
-        if keep is not None and not keep(rec.data):
-            continue
-        d = decode_frame(rec.data, rec.linktype)
-        if icmp_only and not _is_icmp_or_arp(d):
-            continue
-        t.add(d)
+    _tally_all(PcapReader(path), t)
     return t
 
 

@@ -18,6 +18,7 @@ cases; other protocols get a short line in tcpdump's style.
 
 from __future__ import annotations
 
+import re
 import socket
 import struct
 import time
@@ -1043,4 +1044,21 @@ def _msec(v: int) -> str:
     return f"{h:02d}:{m:02d}:{s:02d}.{ms:03d}"
 
 
-__all__ = ["TcpdumpFormatter", "hex_ascii"]
+_RECORD_START = re.compile(r"^\d\d:\d\d:\d\d\.\d{6} ")
+
+
+def split_records(text: str) -> list[str]:
+    """tcpdump's text output cut into one string per frame (a timestamp starts each)."""
+    records: list[list[str]] = []
+    for line in text.split("\n"):
+        if _RECORD_START.match(line) or not records:
+            records.append([line])
+        else:
+            records[-1].append(line)
+    while records and records[-1] == [""]:
+        records.pop()
+    out = ["\n".join(r) for r in records]
+    return [r[:-1] if r.endswith("\n") else r for r in out]
+
+
+__all__ = ["TcpdumpFormatter", "hex_ascii", "split_records"]

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -23,9 +22,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from pcapping.decode import decode_frame  # noqa: E402
 from pcapping.errors import PcappingError  # noqa: E402
 from pcapping.pcapfile import PcapReader  # noqa: E402
-from pcapping.tcpdump import TcpdumpFormatter  # noqa: E402
+from pcapping.tcpdump import TcpdumpFormatter, split_records  # noqa: E402
 
-_TS = re.compile(r"^\d\d:\d\d:\d\d\.\d{6} ")
 SUPPORTED = {0, 1, 12, 101, 108, 113, 228, 276}  # tcpdump 4.99 cannot read 14
 
 
@@ -33,19 +31,7 @@ def tcpdump_records(path: str, flags: list[str]) -> list[str]:
     env = dict(os.environ, TZ="UTC")
     proc = subprocess.run(["tcpdump", *flags, "-r", path], capture_output=True, env=env,
                           check=False)
-    text = proc.stdout.decode("utf-8", "backslashreplace")
-    records: list[list[str]] = []
-    for line in text.split("\n"):
-        if _TS.match(line) or not records:
-            records.append([line])
-        else:
-            records[-1].append(line)
-    if records and records[-1] == [""]:
-        records.pop()
-    out = ["\n".join(r) for r in records]
-    if out and out[-1].endswith("\n"):
-        out[-1] = out[-1][:-1]
-    return [r[:-1] if r.endswith("\n") else r for r in out]
+    return split_records(proc.stdout.decode("utf-8", "backslashreplace"))
 
 
 def kind_of(d) -> str:  # noqa: ANN001

@@ -21,7 +21,7 @@ import pytest
 from pcapping.checksum import internet_checksum
 from pcapping.decode import decode_frame
 from pcapping.pcapfile import PcapReader
-from pcapping.tcpdump import TcpdumpFormatter, hex_ascii
+from pcapping.tcpdump import TcpdumpFormatter, hex_ascii, split_records
 from pcapping.tcpdump_apps import domain, rst_data, tcp_text_proto, txtproto
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,7 +30,6 @@ GOLDEN = Path(__file__).parent / "golden"
 FLAGS = ("n", "nv", "ne", "nev", "nX")
 SUPPORTED = {0, 1, 12, 101, 108, 113, 228, 276}
 TCPDUMP = shutil.which("tcpdump")
-_TS = re.compile(r"^\d\d:\d\d:\d\d\.\d{6} ")
 
 CORPUS_FILES = [
     "tcpdump/802.1ad_QinQ.pcap", "tcpdump/icmp-cksum-oobr-1.pcap",
@@ -66,19 +65,6 @@ def fixtures() -> list[Path]:
     files = sorted((ROOT / "captures").glob("**/*.pcap*"))
     files += [CORPUS / name for name in CORPUS_FILES if (CORPUS / name).exists()]
     return files
-
-
-def split_records(text: str) -> list[str]:
-    records: list[list[str]] = []
-    for line in text.split("\n"):
-        if _TS.match(line) or not records:
-            records.append([line])
-        else:
-            records[-1].append(line)
-    while records and records[-1] == [""]:
-        records.pop()
-    out = ["\n".join(r) for r in records]
-    return [r[:-1] if r.endswith("\n") else r for r in out]
 
 
 def golden_name(path: Path, flags: str) -> Path:

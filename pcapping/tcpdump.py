@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 from pcapping.checksum import checksum_ok, checksum_should_be
 from pcapping.ethernet import TAG_TYPES
 from pcapping.tcpdump_apps import TCP_TEXT_PORTS, domain, rst_data, tcp_text_proto, txtproto
+from pcapping.tcpdump_rx import RxPrinter, is_rx
 
 if TYPE_CHECKING:
     from pcapping.decode import Decoded
@@ -175,6 +176,7 @@ class TcpdumpFormatter:
         self._hdrlen = 0
         self._tcp_seq: dict[tuple, tuple[int, int]] = {}
         self._quoted = False  # inside the datagram an ICMP error quotes
+        self._rx = RxPrinter()  # remembers RX calls across frames, as tcpdump does
 
     # -- entry ------------------------------------------------------------
 
@@ -879,6 +881,11 @@ class TcpdumpFormatter:
                 if dns is not None:
                     self._app(dns)
                     return
+        if is_rx(sport, dport):
+            self._app(self._rx.print(data, p + 8, length, end, sport, dport,
+                                     data[ip_off + 12: ip_off + 16],
+                                     data[ip_off + 16: ip_off + 20], self.verbose))
+            return
         if ulen > length and not fragmented:
             out.append(f"UDP, bad length {ulen} > {length}")
         else:

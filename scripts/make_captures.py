@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import shutil
+import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -31,7 +32,7 @@ from pcapping.arp import ARPPacket  # noqa: E402
 from pcapping.ethernet import BROADCAST, ZERO_MAC, EthernetHeader, VLANTag  # noqa: E402
 from pcapping.icmp import ICMPEcho, ICMPError, ICMPOther  # noqa: E402
 from pcapping.ipv4 import DF, MF, IPv4Header, ip_bytes  # noqa: E402
-from pcapping.pcapfile import PcapWriter  # noqa: E402
+from pcapping.pcapfile import PcapReader, PcapWriter  # noqa: E402
 from pcapping.sll import LinuxSLL, LinuxSLL2, NullHeader  # noqa: E402
 
 OUT = ROOT / "captures"
@@ -431,7 +432,27 @@ TCPDUMP_TESTS = (
     ("ipv4_invalid_total_length", "ipv4_invalid_total_length.pcap", "-v"),
     ("ipv4_invalid_total_length_2", "ipv4_invalid_total_length_2.pcap", "-v"),
     ("gso-ipv4", "gso-ipv4.pcap", "-v"),
+    ("afs-icmp", "afs-icmp.pcap", "-v"),
+    ("afs-icmp-vv", "afs-icmp.pcap", "-vv"),
 )
+RX_SNAP = 160  # bytes kept of each RX frame in afs-icmp.pcap
+
+
+def trim_afs(src: Path, dst: Path) -> None:
+    """afs-icmp.pcap: afs.pcap's ICMP frames whole, and its AFS/RX frames (UDP ports
+    7000-7009) cut to RX_SNAP bytes; tcpdump decodes an RX reply an ICMP error quotes
+    only after it saw the call, so the calls stay, in order."""
+    with PcapWriter(str(dst)) as out:
+        for cap in PcapReader(str(src)):
+            data = cap.data  # Ethernet, untagged IPv4 throughout
+            if data[12:14] != b"\x08\x00":
+                continue
+            udp = 14 + (data[14] & 15) * 4
+            ports = struct.unpack_from("!HH", data, udp) if data[23] == 17 else ()
+            if data[23] == 1:
+                out.write(cap.ts_sec, cap.ts_usec, data, cap.length)
+            elif any(7000 <= port <= 7009 for port in ports):
+                out.write(cap.ts_sec, cap.ts_usec, data[:RX_SNAP], cap.length)
 
 
 def copy_corpus(corpus: Path) -> None:
@@ -441,8 +462,10 @@ def copy_corpus(corpus: Path) -> None:
     shutil.copy2(corpus / "tcpdump" / "LICENSE-tcpdump", td_dir / "LICENSE")
     tcpdump = shutil.which("tcpdump")
     lines = ["test_name\tpcap\tout\toptions"]
+    trim_afs(corpus / "tcpdump" / "afs.pcap", td_dir / "afs-icmp.pcap")
     for name, pcap, options in TCPDUMP_TESTS:
-        shutil.copy2(corpus / "tcpdump" / pcap, td_dir / pcap)
+        if pcap != "afs-icmp.pcap":
+            shutil.copy2(corpus / "tcpdump" / pcap, td_dir / pcap)
         lines.append(f"{name}\t{pcap}\t{name}.out\t{options}")
         if tcpdump is None:
             continue

@@ -28,6 +28,7 @@ from pcapping.checksum import checksum_ok, checksum_should_be
 from pcapping.ethernet import TAG_TYPES
 from pcapping.tcpdump_apps import TCP_TEXT_PORTS, domain, rst_data, tcp_text_proto, txtproto
 from pcapping.tcpdump_rx import RxPrinter, is_rx
+from pcapping.tcpdump_snmp import snmp
 
 if TYPE_CHECKING:
     from pcapping.decode import Decoded
@@ -112,6 +113,9 @@ _UDP_DISSECTED = frozenset((7, 53, 67, 68, 69, 88, 111, 123, 137, 138, 161, 162,
                             1813, 5004, 5005, 5030, 5031, 5032, 427, 496, 1021, 1022, 9, 2727,
                             3868, 4240, 8805, 13400, 5355, 5351, 2055, 2056, 2057, 4739, 6363,
                             179, 3784, 50000))
+
+# Ports tcpdump's UDP printer hands to another dissector before it tries SNMP.
+_PORTS_BEFORE_SNMP = frozenset((53, 67, 68, 69, 500, 520, 525, 654, 4500, 5353, 7500, 8500))
 
 
 def hex_ascii(data: bytes, start: int = 0) -> str:
@@ -881,6 +885,10 @@ class TcpdumpFormatter:
                 if dns is not None:
                     self._app(dns)
                     return
+        if (sport in (161, 162) or dport in (161, 162)) and not (
+                sport in _PORTS_BEFORE_SNMP or dport in _PORTS_BEFORE_SNMP):
+            self._app(snmp(data, p + 8, length, end, self.verbose))
+            return
         if is_rx(sport, dport):
             self._app(self._rx.print(data, p + 8, length, end, sport, dport,
                                      data[ip_off + 12: ip_off + 16],

@@ -29,6 +29,7 @@ from pcapping.ethernet import TAG_TYPES
 from pcapping.tcpdump_apps import TCP_TEXT_PORTS, domain, rst_data, tcp_text_proto, txtproto
 from pcapping.tcpdump_rx import RxPrinter, is_rx
 from pcapping.tcpdump_snmp import snmp
+from pcapping.tcpdump_tcpopt import tcp_options
 
 if TYPE_CHECKING:
     from pcapping.decode import Decoded
@@ -633,7 +634,7 @@ class TcpdumpFormatter:
         elif proto == 17:
             self._udp(data, p, length, end, mf, ip_off)
         elif proto == 6:
-            self._tcp(data, p, length, end, ip_off)
+            self._tcp(data, p, length, end, mf, ip_off)
         elif proto in _DISSECTED:
             self._out.append(f"{IPPROTOS.get(proto, f'ip-proto-{proto}')} {length}")
         else:
@@ -899,7 +900,8 @@ class TcpdumpFormatter:
         else:
             out.append(f"UDP, length {ulen}")
 
-    def _tcp(self, data: bytes, p: int, length: int, end: int, ip_off: int) -> None:
+    def _tcp(self, data: bytes, p: int, length: int, end: int, fragmented: bool,
+             ip_off: int) -> None:
         out = self._out
         self._proto = "tcp"
         src = _ntoa(data[ip_off + 12: ip_off + 16])
@@ -918,21 +920,24 @@ class TcpdumpFormatter:
             out.append(f" tcp {length - hlen} [bad hdr length {hlen} - too short, < 20]")
             return
         seq, ack = _I(data, p + 4)[0], _I(data, p + 8)[0]
-        flags = data[p + 13] | ((data[p + 12] & 1) << 8)
+        flags = data[p + 13]
         win, urp = _H(data, p + 14)[0], _H(data, p + 18)[0]
         names = "".join(ch for bit, ch in ((1, "F"), (2, "S"), (4, "R"), (8, "P"),
-                                           (16, "."), (32, "U"), (64, "E"), (128, "W"),
-                                           (256, "e")) if flags & bit)
+                                           (16, "."), (32, "U"), (64, "E"), (128, "W"))
+                        if flags & bit)
         out.append(f"Flags [{names or 'none'}]")
+        sack_base = 0  # what SACK edges are relative to
         if flags & 16:
             rev = sport > dport or (sport == dport and data[ip_off + 12: ip_off + 16]
                                     > data[ip_off + 16: ip_off + 20])
             key = ((dst, src, dport, sport) if rev else (src, dst, sport, dport))
             base = self._tcp_seq.get(key)
             if base is None or flags & 2:
-                self._tcp_seq[key] = (ack - 1, seq) if rev else (seq, ack - 1)
+                base = self._tcp_seq[key] = (ack - 1, seq) if rev else (seq, ack - 1)
+                sack_base = base[0] if rev else base[1]
             else:
                 bseq, back = base
+                sack_base = bseq if rev else back
                 if rev:
                     seq, ack = (seq - back) & 0xFFFFFFFF, (ack - bseq) & 0xFFFFFFFF
                 else:
@@ -940,8 +945,15 @@ class TcpdumpFormatter:
         if hlen > length:
             out.append(f" [bad hdr length {hlen} - too long, > {length}]")
             return
+        if self.verbose and not fragmented and p + length <= end:
+            tsum = _H(data, p + 16)[0]
+            seg = (data[ip_off + 12: ip_off + 20] + b"\0\x06" + struct.pack("!H", length)
+                   + data[p: p + length])
+            out.append(f", cksum 0x{tsum:04x}")
+            out.append(" (correct)" if checksum_ok(seg) else
+                       f" (incorrect -> 0x{checksum_should_be(tsum, seg):04x})")
         length -= hlen
-        if length > 0 or flags & 7:
+        if self.verbose > 1 or length > 0 or flags & 7:
             out.append(f", seq {seq}")
             if length > 0:
                 out.append(f":{(seq + length) & 0xFFFFFFFF}")
@@ -950,9 +962,19 @@ class TcpdumpFormatter:
         out.append(f", win {win}")
         if flags & 32:
             out.append(f", urg {urp}")
+        if hlen > 20:
+            stop = tcp_options(data, p + 20, hlen - 20, end, out, sack_base,
+                               p + hlen + length <= end)
+            if stop == "tcp":
+                raise _Trunc
+            if stop:
+                return
         out.append(f", length {length}")
-        if not self._quoted or length <= 0:
+        if length <= 0:
             return
+        if p + hlen > end:
+            out.append(f" [remaining caplen({end - p}) < header length({hlen})]")
+            raise _Trunc
         if flags & 4 and self.verbose:
             out.append(rst_data(data, p + hlen, length, end))
         elif sport in TCP_TEXT_PORTS or dport in TCP_TEXT_PORTS:

@@ -27,8 +27,10 @@ from typing import TYPE_CHECKING
 from pcapping.checksum import checksum_ok, checksum_should_be
 from pcapping.ethernet import TAG_TYPES
 from pcapping.tcpdump_apps import TCP_TEXT_PORTS, domain, rst_data, tcp_text_proto, txtproto
-from pcapping.tcpdump_rx import RxPrinter, is_rx
+from pcapping.tcpdump_ntp import ntp
+from pcapping.tcpdump_rx import PORTS_BEFORE_RX, RxPrinter, is_rx
 from pcapping.tcpdump_snmp import snmp
+from pcapping.tcpdump_syslog import syslog
 from pcapping.tcpdump_tcpopt import tcp_options
 
 if TYPE_CHECKING:
@@ -115,8 +117,30 @@ _UDP_DISSECTED = frozenset((7, 53, 67, 68, 69, 88, 111, 123, 137, 138, 161, 162,
                             3868, 4240, 8805, 13400, 5355, 5351, 2055, 2056, 2057, 4739, 6363,
                             179, 3784, 50000))
 
-# Ports tcpdump's UDP printer hands to another dissector before it tries SNMP.
+# Ports tcpdump's UDP printer hands to another dissector before it tries SNMP,
+# NTP and syslog (measured on tcpdump 4.99.3, each port against every port).
 _PORTS_BEFORE_SNMP = frozenset((53, 67, 68, 69, 500, 520, 525, 654, 4500, 5353, 7500, 8500))
+_PORTS_BEFORE_NTP = _PORTS_BEFORE_SNMP | {161, 162}
+_PORTS_BEFORE_SYSLOG = PORTS_BEFORE_RX | frozenset((
+    496, 521, 546, 547, 646, 698, 701, 921, 1589, 1645, 1646, 1700, 1812, 1813, 3503, 3799,
+    5060, 5359, 6343, 6696, 6697, *range(7000, 7010), 8231, 12222, 12223))
+_SPORTS_BEFORE_SYSLOG = frozenset((49152,))
+_DPORTS_BEFORE_SYSLOG = frozenset((1985, 3456, 3784, 3785, 4567, 4784, 6784))
+
+
+def _udp_printer(sport: int, dport: int):  # noqa: ANN202
+    """The SNMP, NTP or syslog printer tcpdump uses for a UDP datagram, if any."""
+    if sport in (161, 162) or dport in (161, 162):
+        if not (sport in _PORTS_BEFORE_SNMP or dport in _PORTS_BEFORE_SNMP):
+            return snmp
+    elif sport == 123 or dport == 123:
+        if not (sport in _PORTS_BEFORE_NTP or dport in _PORTS_BEFORE_NTP):
+            return ntp
+    elif (sport == 514 or dport == 514) and not (
+            sport in _PORTS_BEFORE_SYSLOG or dport in _PORTS_BEFORE_SYSLOG
+            or sport in _SPORTS_BEFORE_SYSLOG or dport in _DPORTS_BEFORE_SYSLOG):
+        return syslog
+    return None
 
 
 def hex_ascii(data: bytes, start: int = 0) -> str:
@@ -886,9 +910,9 @@ class TcpdumpFormatter:
                 if dns is not None:
                     self._app(dns)
                     return
-        if (sport in (161, 162) or dport in (161, 162)) and not (
-                sport in _PORTS_BEFORE_SNMP or dport in _PORTS_BEFORE_SNMP):
-            self._app(snmp(data, p + 8, length, end, self.verbose))
+        printer = _udp_printer(sport, dport)
+        if printer is not None:
+            self._app(printer(data, p + 8, length, end, self.verbose))
             return
         if is_rx(sport, dport):
             self._app(self._rx.print(data, p + 8, length, end, sport, dport,

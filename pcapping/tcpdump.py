@@ -155,6 +155,20 @@ def hex_ascii(data: bytes, start: int = 0) -> str:
     return "".join(out)
 
 
+def _hex_words(data: bytes) -> str:
+    """tcpdump's hex_print of unknown data: 16-bit words, 8 a line, no ASCII column."""
+    out = []
+    for i in range(0, len(data) - 1, 2):
+        if i % 16 == 0:
+            out.append(f"\n\t    0x{i:04x}: ")
+        out.append(f" {data[i]:02x}{data[i + 1]:02x}")
+    if len(data) & 1:
+        if len(data) % 16 == 1:
+            out.append(f"\n\t    0x{len(data) - 1:04x}: ")
+        out.append(f" {data[-1]:02x}")
+    return "".join(out)
+
+
 def _mac(b: bytes) -> str:
     return b.hex(":")
 
@@ -792,9 +806,10 @@ class TcpdumpFormatter:
             self._icmp_ext(data, p, plen, end, itype)
 
     def _icmp_ext(self, data: bytes, p: int, plen: int, end: int, itype: int) -> None:
-        """RFC 4884 multi-part extensions (MPLS label stack objects); best effort."""
+        """RFC 4884 multi-part extensions (MPLS label stack objects)."""
         if plen <= 136 or itype not in (3, 11, 12):
             return
+        self._proto = "icmp"  # a cut here is ICMP's, whatever the quote last printed
         out = self._out
         if p + 141 > end:  # tcpdump checks for its whole extension struct (141 bytes)
             self._trunc_mark("icmp")
@@ -823,7 +838,7 @@ class TcpdumpFormatter:
                 raise _Trunc
             olen, cls, ctype = _H(data, q)[0], data[q + 2], data[q + 3]
             q += 4
-            name = {1: "MPLS Stack Entry", 2: "Interface Information"}.get(cls, "unknown")
+            name = {1: "MPLS Stack Entry", 2: "Interface Identification"}.get(cls, "unknown")
             out.append(f"\n\t  {name} Object ({cls}), Class-Type: {ctype}, length {olen}")
             n -= 4
             if cls == 0 or olen < 4:
@@ -838,8 +853,7 @@ class TcpdumpFormatter:
                     out.append(", [S]")
                 out.append(f", ttl {raw & 0xFF}")
             else:
-                chunk = data[q: min(q + olen, end)]
-                out.append(hex_ascii(chunk).replace("\n\t0x", "\n\t    0x"))
+                out.append(_hex_words(data[q: min(q + olen, end)]))
             if n < olen:
                 break
             n -= olen

@@ -303,9 +303,11 @@ def test_domain_reply_records() -> None:
         "4660 NXDomain* 3/0/0 www.example.com. CNAME w.example.com., www.example.com. A "
         f"192.0.2.7, example.com. CHAOS MX www.example.com. 10 ({len(msg)})", "")
     assert domain(msg, 0, len(msg), len(msg) - 3)[0].endswith("CHAOS MX [|domain]")
-    assert domain(_dns_reply(a, flags=0x0100), 0, 49, 49) is None  # queries: not reproduced
+    assert domain(_dns_reply(a, flags=0x0100), 0, 49, 49) == (
+        "4660+ [1a] A? www.example.com. (49)", "")  # a query: -v prints its questions only
     opt = _dns_reply(a)[:10] + b"\x00\x01" + _dns_reply(a)[12:]
-    assert domain(opt, 0, len(opt), len(opt)) is None  # additional records (EDNS): idem
+    assert domain(opt, 0, len(opt), len(opt)) == (
+        "4660 1/0/1 www.example.com. A 192.0.2.7 (49)", "")  # -v leaves out the OPT record
 
 
 def test_quoted_dns_and_short_extension() -> None:
@@ -319,3 +321,43 @@ def test_quoted_dns_and_short_extension() -> None:
     udp = struct.pack("!HHHH", 53, 40000, 8 + len(long_reply), 0) + long_reply
     frame = _quote(17, udp, cut=130)  # ICMP length 138
     assert _fmt(frame, verbose=1).endswith(" A 0.0.0.0, www.example.com. [|domain] [|icmp]")
+
+
+@pytest.mark.skipif(TCPDUMP is None, reason="tcpdump not installed")
+def test_extension_objects_match_tcpdump(tmp_path: Path) -> None:
+    """RFC 4884 objects after a 128-byte quote: MPLS labels, the interface object's name,
+    unknown classes as tcpdump's hex words (no ASCII column), cuts inside an object."""
+    from pcapping.pcapfile import PcapWriter
+
+    src, dst, router = bytes([10, 0, 0, 1]), bytes([10, 0, 0, 2]), bytes([10, 0, 9, 9])
+
+    def ip(s: bytes, d: bytes, proto: int, payload: bytes) -> bytes:
+        head = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(payload), 1, 0, 64, proto, 0,
+                           s, d)
+        return head[:10] + struct.pack("!H", internet_checksum(head)) + head[12:] + payload
+
+    quote = ip(src, dst, 17, struct.pack("!HHHH", 40000, 33434, 108, 0) + bytes(100))[:128]
+    path = tmp_path / "ext.pcap"
+    with PcapWriter(str(path)) as w:
+        k = 0
+        for n in [*range(40), 100]:
+            for cls, ctype in ((5, 1), (1, 1), (2, 3), (3, 1), (0, 1), (1, 2), (6, 0)):
+                obj = struct.pack("!HBB", 4 + n, cls, ctype) + bytes(
+                    (i * 37 + 65) & 0xFF for i in range(n))
+                ext = b"\x20\0\0\0" + obj
+                ext = ext[:2] + struct.pack("!H", internet_checksum(ext)) + ext[4:]
+                body = bytes([11, 0, 0, 0, 0, 32, 0, 0]) + quote + ext
+                body = body[:2] + struct.pack("!H", internet_checksum(body)) + body[4:]
+                frame = b"\x02" * 6 + b"\x04" * 6 + b"\x08\x00" + ip(router, src, 1, body)
+                for cut in (0, 3):
+                    k += 1
+                    w.write(k, 0, frame[:len(frame) - cut], len(frame))
+    for flags in ("nv", "n"):
+        want = split_records(run_tcpdump(path, flags))
+        fmt = TcpdumpFormatter(verbose=flags.count("v"))
+        frames = list(PcapReader(str(path)))
+        got = [fmt.format(decode_frame(c.data, c.linktype, frame=i + 1, ts_sec=c.ts_sec,
+                                       ts_usec=c.ts_usec, length=c.length))
+               for i, c in enumerate(frames)]
+        bad = [(w, g) for w, g in zip(want, got, strict=True) if w != g]
+        assert not bad, f"{len(bad)} of {len(frames)} differ, first: {bad[0]}"

@@ -275,7 +275,6 @@ class _Reader:
         """STROUT: a length-prefixed string padded to 4 bytes."""
         n = self.u32()
         if n > limit:
-            self.q -= 4
             raise _Soft
         self.out.append(' "' + printn(self.data, self.q, n, self.end))
         if self.q + n > self.end:
@@ -562,15 +561,16 @@ def _ubik_reply(r: _Reader, op: int, ptype: int) -> None:
         _errcode(r)
 
 
-def _db_reply(name: str, ops: dict[int, str], minimum: int):  # noqa: ANN202
-    """Replies of the replicated databases; ``minimum`` is the shortest length
-    tcpdump decodes (it differs between services)."""
+def _db_reply(name: str, ops: dict[int, str], minimum: int, ubik: bool = True):  # noqa: ANN202
+    """Replies of the database services (pt, vldb, kauth) and bos: the call's name, an
+    error code for aborts, and for pt and vldb the data.  ``minimum`` is the shortest
+    length tcpdump decodes, which differs between services; bos speaks no ubik."""
     @_tag(name)
     def reply(r: _Reader, op: int, ptype: int, length: int) -> None:
         if length < minimum:
             return
         r.out.append(f" {name}")
-        if _is_ubik(op):
+        if ubik and _is_ubik(op):
             try:
                 _ubik_reply(r, op, ptype)
             except _Soft:
@@ -668,25 +668,6 @@ def _vol_reply(r: _Reader, op: int, ptype: int, length: int) -> None:
             r.out.append(" <none!>")
     else:
         r.run(_VOL_REPLY.get(op, ()))
-
-
-def _plain_reply(name: str, ops: dict[int, str], ubik: bool):  # noqa: ANN202
-    """kauth and bos replies: the call's name, and an error code for aborts."""
-    @_tag(name)
-    def reply(r: _Reader, op: int, ptype: int, length: int) -> None:
-        if length <= HEADER:
-            return
-        r.out.append(f" {name}")
-        if ubik and _is_ubik(op):
-            try:
-                _ubik_reply(r, op, ptype)
-            except _Soft:
-                r.out.append(" [|ubik]")
-            return
-        r.out.append(f" reply {ops.get(op, f'op#{op}')}")
-        if ptype != _DATA:
-            _errcode(r)
-    return reply
 
 
 # -- ACL text and acks --------------------------------------------------------
@@ -796,8 +777,8 @@ _CALLS = {7000: _fs_call, 7001: _cb_call, 7002: _db_call("pt", PT_OPS, _PT_CALL)
           7004: _db_call("kauth", KAUTH_OPS, _KAUTH_CALL), 7005: _vol_call, 7007: _bos_call}
 _REPLIES = {7000: _fs_reply, 7001: _cb_reply, 7002: _db_reply("pt", PT_OPS, HEADER),
             7003: _db_reply("vldb", VLDB_OPS, HEADER),
-            7004: _plain_reply("kauth", KAUTH_OPS, True), 7005: _vol_reply,
-            7007: _plain_reply("bos", BOS_OPS, False)}
+            7004: _db_reply("kauth", KAUTH_OPS, HEADER + 1), 7005: _vol_reply,
+            7007: _db_reply("bos", BOS_OPS, HEADER + 1, ubik=False)}
 
 # Ports tcpdump's UDP printer hands to another dissector before it tries RX.
 PORTS_BEFORE_RX = frozenset((53, 67, 68, 69, 88, 123, 161, 162, 500, 520, 525, 654, 750, 1701,

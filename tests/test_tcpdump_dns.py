@@ -11,24 +11,18 @@ every byte offset.  Every frame must print exactly as ``tcpdump -nv`` prints it.
 
 from __future__ import annotations
 
-import os
 import random
-import shutil
 import struct
-import subprocess
 from pathlib import Path
 
 import pytest
+from tcpdump_harness import ETHER, TCPDUMP, differences, icmp_error, ipv4
 
-from pcapping.checksum import internet_checksum
-from pcapping.decode import decode_frame
 from pcapping.pcapfile import PcapReader, PcapWriter
-from pcapping.tcpdump import _UDP_DISSECTED, TcpdumpFormatter, split_records
+from pcapping.tcpdump import _UDP_DISSECTED
 from pcapping.tcpdump_apps import domain
 
-TCPDUMP = shutil.which("tcpdump")
 CORPUS = Path("/work/shared/corpus")
-ETH = b"\x02\0\0\0\0\x01" + b"\x02\0\0\0\0\x02" + b"\x08\x00"
 CLIENT, SERVER, ROUTER = bytes([10, 0, 0, 1]), bytes([10, 0, 0, 53]), bytes([10, 9, 9, 9])
 PORTS = [port for port in range(40000, 60001) if port not in _UDP_DISSECTED]
 
@@ -42,23 +36,15 @@ OPTIONS = (1, 2, 3, 5, 6, 7, 8, 8, 9, 10, 10, 11, 12, 13, 14, 15, 16, 17, 18, 65
 
 # -- frames ---------------------------------------------------------------------------------
 
-def _ip(src: bytes, dst: bytes, proto: int, payload: bytes, total: int | None = None) -> bytes:
-    head = struct.pack("!BBHHHBBH4s4s", 0x45, 0, total or 20 + len(payload), 1, 0, 64, proto,
-                       0, src, dst)
-    return head[:10] + struct.pack("!H", internet_checksum(head)) + head[12:] + payload
-
-
 def _quoted(dns: bytes, query: bool, port: int, cut: int | None = None) -> bytes:
     """An ICMP port unreachable quoting the UDP datagram carrying ``dns`` (first ``cut``
     bytes of the message; the inner IP and UDP lengths still give the whole datagram)."""
     sport, dport = (port, 53) if query else (53, port)
     src, dst = (CLIENT, SERVER) if query else (SERVER, CLIENT)
-    datagram = _ip(src, dst, 17, struct.pack("!HHHH", sport, dport, 8 + len(dns), 0) + dns)
+    datagram = ipv4(src, dst, 17, struct.pack("!HHHH", sport, dport, 8 + len(dns), 0) + dns)
     if cut is not None:
         datagram = datagram[:28 + cut]
-    body = bytes([3, 3, 0, 0, 0, 0, 0, 0]) + datagram
-    body = body[:2] + struct.pack("!H", internet_checksum(body)) + body[4:]
-    return ETH + _ip(dst if query else ROUTER, src, 1, body)
+    return ETHER + ipv4(dst if query else ROUTER, src, 1, icmp_error(3, 3, datagram))
 
 
 # -- messages -------------------------------------------------------------------------------
@@ -463,23 +449,6 @@ def _write(path: Path, frames: list[bytes]) -> None:
             w.write(1_000_000 + k, k, frame)
 
 
-def _compare(path: Path) -> tuple[int, list[str]]:
-    """(frames, descriptions of those pcapping prints unlike ``tcpdump -nv``)."""
-    proc = subprocess.run([TCPDUMP or "tcpdump", "-nv", "-r", str(path)], capture_output=True,
-                          text=True, env=dict(os.environ, TZ="UTC"), check=True)
-    want = split_records(proc.stdout)
-    fmt = TcpdumpFormatter(verbose=1)
-    frames = list(PcapReader(str(path)))
-    assert len(want) == len(frames)
-    bad = []
-    for k, cap in enumerate(frames):
-        got = fmt.format(decode_frame(cap.data, cap.linktype, frame=k + 1, ts_sec=cap.ts_sec,
-                                      ts_usec=cap.ts_usec, length=cap.length))
-        if got != want[k]:
-            bad.append(f"#{k + 1}\n  want {want[k]!r}\n  got  {got!r}")
-    return len(frames), bad
-
-
 @pytest.mark.skipif(TCPDUMP is None, reason="tcpdump not installed")
 def test_generated_messages_match_tcpdump(tmp_path: Path) -> None:
     """Every frame identical; no message kind left to the plain ``UDP, length`` line."""
@@ -488,7 +457,7 @@ def test_generated_messages_match_tcpdump(tmp_path: Path) -> None:
     assert unsupported == 0
     path = tmp_path / "dns.pcap"
     _write(path, [frame for frame, _, _ in corpus])
-    count, bad = _compare(path)
+    count, bad = differences(path, "-nv")
     assert count == len(corpus) > 15000
     assert not bad, f"{len(bad)} of {count} differ:\n" + "\n".join(bad[:5])
 
@@ -506,7 +475,7 @@ def test_corpus_messages_match_tcpdump(tmp_path: Path) -> None:
         pytest.skip("no DNS message in the corpus")
     path = tmp_path / "corpus-dns.pcap"
     _write(path, frames)
-    count, bad = _compare(path)
+    count, bad = differences(path, "-nv")
     assert not bad, f"{len(bad)} of {count} differ:\n" + "\n".join(bad[:5])
 
 
@@ -570,7 +539,7 @@ def test_known_texts(msg: bytes, end: int | None, text: str, hard: str) -> None:
 def test_known_texts_are_tcpdumps(tmp_path: Path) -> None:
     path = tmp_path / "known.pcap"
     _write(path, [_quoted(msg, not msg[2] & 0x80, 45000, end) for msg, end, _, _ in KNOWN])
-    count, bad = _compare(path)
+    count, bad = differences(path, "-nv")
     assert count == len(KNOWN) and not bad, "\n".join(bad)
 
 
@@ -597,7 +566,7 @@ def test_name_tables_match_tcpdump(tmp_path: Path) -> None:
         frames.append(_quoted(opt_answer(struct.pack("!HHH", 11, 2, value)), False, 45000))
     path = tmp_path / "tables.pcap"
     _write(path, frames)
-    count, bad = _compare(path)
+    count, bad = differences(path, "-nv")
     assert count == len(frames) and not bad, "\n".join(bad[:5])
 
 

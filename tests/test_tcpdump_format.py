@@ -17,10 +17,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from tcpdump_harness import differences, icmp_error, ipv4
 
 from pcapping.checksum import internet_checksum
 from pcapping.decode import decode_frame
-from pcapping.pcapfile import PcapReader
+from pcapping.pcapfile import PcapReader, PcapWriter
 from pcapping.tcpdump import TcpdumpFormatter, hex_ascii, split_records
 from pcapping.tcpdump_apps import domain, rst_data, tcp_text_proto, txtproto
 
@@ -327,16 +328,8 @@ def test_quoted_dns_and_short_extension() -> None:
 def test_extension_objects_match_tcpdump(tmp_path: Path) -> None:
     """RFC 4884 objects after a 128-byte quote: MPLS labels, the interface object's name,
     unknown classes as tcpdump's hex words (no ASCII column), cuts inside an object."""
-    from pcapping.pcapfile import PcapWriter
-
     src, dst, router = bytes([10, 0, 0, 1]), bytes([10, 0, 0, 2]), bytes([10, 0, 9, 9])
-
-    def ip(s: bytes, d: bytes, proto: int, payload: bytes) -> bytes:
-        head = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(payload), 1, 0, 64, proto, 0,
-                           s, d)
-        return head[:10] + struct.pack("!H", internet_checksum(head)) + head[12:] + payload
-
-    quote = ip(src, dst, 17, struct.pack("!HHHH", 40000, 33434, 108, 0) + bytes(100))[:128]
+    quote = ipv4(src, dst, 17, struct.pack("!HHHH", 40000, 33434, 108, 0) + bytes(100))[:128]
     path = tmp_path / "ext.pcap"
     with PcapWriter(str(path)) as w:
         k = 0
@@ -346,18 +339,11 @@ def test_extension_objects_match_tcpdump(tmp_path: Path) -> None:
                     (i * 37 + 65) & 0xFF for i in range(n))
                 ext = b"\x20\0\0\0" + obj
                 ext = ext[:2] + struct.pack("!H", internet_checksum(ext)) + ext[4:]
-                body = bytes([11, 0, 0, 0, 0, 32, 0, 0]) + quote + ext
-                body = body[:2] + struct.pack("!H", internet_checksum(body)) + body[4:]
-                frame = b"\x02" * 6 + b"\x04" * 6 + b"\x08\x00" + ip(router, src, 1, body)
+                body = icmp_error(11, 0, quote + ext, rest=bytes([0, 32, 0, 0]))
+                frame = b"\x02" * 6 + b"\x04" * 6 + b"\x08\x00" + ipv4(router, src, 1, body)
                 for cut in (0, 3):
                     k += 1
                     w.write(k, 0, frame[:len(frame) - cut], len(frame))
-    for flags in ("nv", "n"):
-        want = split_records(run_tcpdump(path, flags))
-        fmt = TcpdumpFormatter(verbose=flags.count("v"))
-        frames = list(PcapReader(str(path)))
-        got = [fmt.format(decode_frame(c.data, c.linktype, frame=i + 1, ts_sec=c.ts_sec,
-                                       ts_usec=c.ts_usec, length=c.length))
-               for i, c in enumerate(frames)]
-        bad = [(w, g) for w, g in zip(want, got, strict=True) if w != g]
-        assert not bad, f"{len(bad)} of {len(frames)} differ, first: {bad[0]}"
+    for flags in ("-nv", "-n"):
+        count, bad = differences(path, flags)
+        assert not bad, f"{len(bad)} of {count} differ, first: {bad[0]}"

@@ -10,20 +10,15 @@ in order with one formatter, as ``sniff`` does.
 
 from __future__ import annotations
 
-import os
 import random
-import shutil
 import struct
-import subprocess
 import time
 from pathlib import Path
 
 import pytest
+from tcpdump_harness import ETHER, differences, icmp_error, ipv4, needs_tcpdump
 
-from pcapping.checksum import internet_checksum
-from pcapping.decode import decode_frame
-from pcapping.pcapfile import PcapReader, PcapWriter
-from pcapping.tcpdump import TcpdumpFormatter, split_records
+from pcapping.pcapfile import PcapWriter
 from pcapping.tcpdump_rx import (
     BOS_OPS,
     CB_OPS,
@@ -37,15 +32,8 @@ from pcapping.tcpdump_rx import (
     is_rx,
 )
 
-TCPDUMP = shutil.which("tcpdump")
 OPS = {7000: FS_OPS, 7001: CB_OPS, 7002: PT_OPS, 7003: VLDB_OPS, 7004: KAUTH_OPS,
        7005: VOL_OPS, 7007: BOS_OPS}
-
-
-def _ip(src: bytes, dst: bytes, proto: int, payload: bytes, total: int | None = None) -> bytes:
-    head = struct.pack("!BBHHHBBH4s4s", 0x45, 0, total or 20 + len(payload), 1, 0, 64, proto,
-                       0, src, dst)
-    return head[:10] + struct.pack("!H", internet_checksum(head)) + head[12:] + payload
 
 
 def _udp(sport: int, dport: int, payload: bytes) -> bytes:
@@ -143,21 +131,18 @@ def _conversation(rng: random.Random) -> list[bytes]:
 
 def _frames(rng: random.Random, count: int) -> list[tuple[bytes, int]]:
     """(captured bytes, wire length) Ethernet frames: RX over UDP, plain or quoted."""
-    eth = b"\x02\0\0\0\0\x01" + b"\x02\0\0\0\0\x02" + b"\x08\x00"
     out: list[tuple[bytes, int]] = []
     while len(out) < count:
         for src, dst, sport, dport, payload in _conversation(rng):
-            datagram = _ip(src, dst, 17, _udp(sport, dport, payload))
+            datagram = ipv4(src, dst, 17, _udp(sport, dport, payload))
             if rng.random() < 0.5:
-                frame = eth + datagram
+                frame = ETHER + datagram
                 cut = len(frame) if rng.random() < 0.8 else rng.randrange(42, len(frame) + 1)
                 out.append((frame[:cut], len(frame)))
             else:
                 quote = datagram[:rng.choice((len(datagram), 28 + 28, 28 + 40, 28 + 100,
                                               rng.randrange(28, len(datagram) + 1)))]
-                body = bytes([3, 3, 0, 0, 0, 0, 0, 0]) + quote
-                body = body[:2] + struct.pack("!H", internet_checksum(body)) + body[4:]
-                frame = eth + _ip(bytes([10, 9, 9, 9]), src, 1, body)
+                frame = ETHER + ipv4(bytes([10, 9, 9, 9]), src, 1, icmp_error(3, 3, quote))
                 out.append((frame, len(frame)))
     return out
 
@@ -172,28 +157,14 @@ def rx_pcap(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.mark.skipif(TCPDUMP is None, reason="tcpdump not installed")
+@needs_tcpdump
 @pytest.mark.parametrize("verbose", [0, 1, 2, 3])
 def test_rx_frames_match_tcpdump(rx_pcap: Path, verbose: int,
                                  monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TZ", "UTC")
     time.tzset()
-    flags = "-n" + "v" * verbose
-    proc = subprocess.run([TCPDUMP, flags, "-r", str(rx_pcap)], capture_output=True,
-                          text=True, env=dict(os.environ, TZ="UTC"), check=True)
-    want = split_records(proc.stdout)
-    fmt = TcpdumpFormatter(verbose=verbose)
-    frames = list(PcapReader(str(rx_pcap)))
-    assert len(want) == len(frames)
-    bad = []
-    for k, cap in enumerate(frames):
-        d = decode_frame(cap.data, cap.linktype, frame=k + 1, ts_sec=cap.ts_sec,
-                         ts_usec=cap.ts_usec, length=cap.length)
-        got = fmt.format(d)
-        if got != want[k]:
-            bad.append(f"#{k + 1}\n  want {want[k]!r}\n  got  {got!r}")
-    assert not bad, f"{len(bad)} of {len(frames)} differ:\n" + "\n".join(bad[:5])
-    time.tzset()
+    count, bad = differences(rx_pcap, "-n" + "v" * verbose)
+    assert not bad, f"{len(bad)} of {count} differ:\n" + "\n".join(bad[:5])
 
 
 def test_reply_needs_the_call() -> None:

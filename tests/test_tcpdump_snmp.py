@@ -11,33 +11,24 @@ packet is sent, addresses are in 10.0.0.0/8.
 
 from __future__ import annotations
 
-import os
 import random
-import re
-import shutil
-import struct
-import subprocess
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tcpdump_harness import (
+    Case,
+    compare_tails,
+    needs_tcpdump,
+    tcpdump_records,
+    write_cases,
+)
 
-from pcapping.checksum import internet_checksum
-from pcapping.pcapfile import PcapReader, PcapWriter
-from pcapping.tcpdump import split_records
+from pcapping.pcapfile import PcapReader
 from pcapping.tcpdump_snmp import snmp
 
-TCPDUMP = shutil.which("tcpdump")
-needs_tcpdump = pytest.mark.skipif(TCPDUMP is None, reason="tcpdump not installed")
-
-HOST_A = bytes((10, 1, 2, 3))   # the SNMP speaker whose datagram is quoted
-HOST_B = bytes((10, 4, 5, 6))   # the peer that answers with an ICMP error
-ETHER = bytes.fromhex("020000000001" "020000000002" "0800")
-# the UDP line: indented under -v (quoted or not), after the time stamp without it
-UDP_LINE = re.compile(r"^(?:\d\d:\d\d:\d\d\.\d{6} IP | {4})10(?:\.\d+){4} > 10(?:\.\d+){4}: ")
 CORPUS_TRAP = (Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "tcpdump"
                / "icmp-cksum-oobr-3.pcapng")
 
@@ -327,49 +318,6 @@ def fixed_messages() -> list[bytes]:
 
 # -- frames -------------------------------------------------------------------------------
 
-def ipv4(src: bytes, dst: bytes, proto: int, payload: bytes, total: int | None = None,
-         ident: int = 1) -> bytes:
-    total = 20 + len(payload) if total is None else total
-    hdr = struct.pack("!BBHHHBBH4s4s", 0x45, 0, total, ident, 0, 64, proto, 0, src, dst)
-    return hdr[:10] + struct.pack("!H", internet_checksum(hdr)) + hdr[12:] + payload
-
-
-@dataclass
-class Case:
-    payload: bytes
-    sport: int
-    dport: int
-    ulen_delta: int = 0     # UDP length field minus the true one
-    cut: int | None = None  # SNMP bytes kept (the capture ends there)
-
-    def udp(self) -> bytes:
-        ulen = 8 + len(self.payload) + self.ulen_delta
-        return struct.pack("!HHHH", self.sport, self.dport, ulen, 0) + self.payload
-
-    def length(self) -> int:
-        """The payload length tcpdump's UDP printer hands to the SNMP printer."""
-        return min(8 + len(self.payload) + self.ulen_delta, 8 + len(self.payload)) - 8
-
-
-def icmp_frame(case: Case, ident: int) -> tuple[bytes, int]:
-    """(frame, SNMP offset): an ICMP port unreachable from B quoting A's datagram."""
-    quoted = ipv4(HOST_A, HOST_B, 17, case.udp(), ident=ident)
-    if case.cut is not None:
-        quoted = quoted[:28 + case.cut]
-    icmp = b"\x03\x03\0\0\0\0\0\0" + quoted
-    icmp = icmp[:2] + struct.pack("!H", internet_checksum(icmp)) + icmp[4:]
-    return ETHER + ipv4(HOST_B, HOST_A, 1, icmp, ident=ident), 14 + 20 + 8 + 28
-
-
-def udp_frame(case: Case, ident: int) -> tuple[bytes, int, int]:
-    """(captured bytes, wire length, SNMP offset) of A's datagram itself."""
-    frame = ETHER + ipv4(HOST_A, HOST_B, 17, case.udp(), ident=ident)
-    wire = len(frame)
-    if case.cut is not None:
-        frame = frame[:42 + case.cut]
-    return frame, wire, 42
-
-
 def ports(rng: random.Random) -> tuple[int, int]:
     agent = rng.choice((161, 162))
     other = rng.randint(40000, 60000)
@@ -405,78 +353,18 @@ def build_cases(seed: int, n_valid: int, n_mutated: int, n_random: int,
     return cases
 
 
-def write_icmp(path: Path, cases: list[Case]) -> list[tuple[bytes, int]]:
-    frames = []
-    with PcapWriter(str(path), linktype=1) as w:
-        for i, case in enumerate(cases):
-            frame, p = icmp_frame(case, i & 0xFFFF)
-            w.write(1_000_000 + i, 0, frame)
-            frames.append((frame, p))
-    return frames
-
-
-def write_udp(path: Path, cases: list[Case]) -> list[tuple[bytes, int]]:
-    frames = []
-    with PcapWriter(str(path), linktype=1) as w:
-        for i, case in enumerate(cases):
-            frame, wire, p = udp_frame(case, i & 0xFFFF)
-            w.write(1_000_000 + i, 0, frame, wire)
-            frames.append((frame, p))
-    return frames
-
-
-def run_tcpdump(flags: str, path: Path) -> list[str]:
-    assert TCPDUMP is not None
-    proc = subprocess.run([TCPDUMP, flags, "-r", str(path)], capture_output=True, text=True,
-                          env={**os.environ, "TZ": "UTC"}, check=True)
-    return split_records(proc.stdout)
-
-
-def udp_tail(record: str) -> str | None:
-    """What tcpdump printed after ``PORT: `` on the (quoted) UDP line of a record."""
-    for line in record.split("\n"):
-        m = UDP_LINE.match(line)
-        if m:
-            return line[m.end():]
-    return None
-
-
-def icmp_extra(frame: bytes, hard: str) -> str:
-    """tcpdump's ICMP printer adds `` [|icmp]`` after a quote when the ICMP message is
-    too short for its multi-part extension header (137..140 bytes)."""
-    return " [|icmp]" if not hard and 136 < len(frame) - 34 < 141 else ""
-
-
-def compare(records: list[str], frames: list[tuple[bytes, int]], cases: list[Case],
-            verbose: int, quoted: bool) -> tuple[int, list[str]]:
-    assert len(records) == len(frames)
-    bad = []
-    for i, (record, (frame, p), case) in enumerate(zip(records, frames, cases, strict=True)):
-        got = udp_tail(record)
-        text, hard = snmp(frame, p, case.length(), len(frame), verbose)
-        want = text + (" [|snmp]" if hard else "")
-        if quoted:
-            want += icmp_extra(frame, hard)
-        if got is not None and verbose > 1:
-            got = got.removeprefix("[no cksum] ")
-        if got != want:
-            bad.append(f"frame {i + 1} payload {case.payload.hex()} cut {case.cut} "
-                       f"delta {case.ulen_delta}\n tcpdump: {got!r}\n snmp():  {want!r}")
-    return len(frames), bad
-
-
 @pytest.fixture(scope="module")
 def icmp_file(tmp_path_factory: pytest.TempPathFactory):
     cases = build_cases(seed=1, n_valid=1500, n_mutated=3000, n_random=1000, n_cut_msgs=5)
     path = tmp_path_factory.mktemp("snmp") / "icmp.pcap"
-    return path, cases, write_icmp(path, cases)
+    return path, cases, write_cases(path, cases, quoted=True)
 
 
 @pytest.fixture(scope="module")
 def udp_file(tmp_path_factory: pytest.TempPathFactory):
     cases = build_cases(seed=2, n_valid=800, n_mutated=1500, n_random=500, n_cut_msgs=3)
     path = tmp_path_factory.mktemp("snmp") / "udp.pcap"
-    return path, cases, write_udp(path, cases)
+    return path, cases, write_cases(path, cases, quoted=False)
 
 
 # -- tests --------------------------------------------------------------------------------
@@ -516,7 +404,8 @@ def test_small_cases() -> None:
 @pytest.mark.parametrize(("flags", "verbose"), [("-nv", 1), ("-nvv", 2)])
 def test_quoted_against_tcpdump(icmp_file, flags: str, verbose: int) -> None:
     path, cases, frames = icmp_file
-    total, bad = compare(run_tcpdump(flags, path), frames, cases, verbose, quoted=True)
+    total, bad = compare_tails(tcpdump_records(path, flags), frames, cases, verbose, True,
+                               lambda case: snmp)
     assert not bad, f"{len(bad)}/{total} differ:\n" + "\n".join(bad[:10])
 
 
@@ -524,7 +413,8 @@ def test_quoted_against_tcpdump(icmp_file, flags: str, verbose: int) -> None:
 @pytest.mark.parametrize(("flags", "verbose"), [("-n", 0), ("-nv", 1)])
 def test_plain_udp_against_tcpdump(udp_file, flags: str, verbose: int) -> None:
     path, cases, frames = udp_file
-    total, bad = compare(run_tcpdump(flags, path), frames, cases, verbose, quoted=False)
+    total, bad = compare_tails(tcpdump_records(path, flags), frames, cases, verbose, False,
+                               lambda case: snmp)
     assert not bad, f"{len(bad)}/{total} differ:\n" + "\n".join(bad[:10])
 
 

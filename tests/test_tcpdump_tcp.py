@@ -10,29 +10,16 @@ reproduced here.
 
 from __future__ import annotations
 
-import os
 import random
-import shutil
 import struct
-import subprocess
 from pathlib import Path
 
 import pytest
+from tcpdump_harness import ETHER, differences, icmp_error, ipv4, needs_tcpdump
 
 from pcapping.checksum import internet_checksum
-from pcapping.decode import decode_frame
-from pcapping.pcapfile import PcapReader, PcapWriter
-from pcapping.tcpdump import TcpdumpFormatter, split_records
+from pcapping.pcapfile import PcapWriter
 from pcapping.tcpdump_tcpopt import tcp_options
-
-TCPDUMP = shutil.which("tcpdump")
-ETH = b"\x02\0\0\0\0\x01\x02\0\0\0\0\x02\x08\x00"
-
-
-def _ip(src: bytes, dst: bytes, proto: int, payload: bytes) -> bytes:
-    head = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(payload), 1, 0x4000, 64, proto, 0,
-                       src, dst)
-    return head[:10] + struct.pack("!H", internet_checksum(head)) + head[12:] + payload
 
 
 def _option(rng: random.Random) -> bytes:
@@ -86,18 +73,17 @@ def _frames(rng: random.Random, count: int) -> list[tuple[bytes, int]]:
         else:
             src, dst, sport, dport = b, a, dport, sport
             seq, ack = rseq + rng.randrange(3000), iseq + rng.randrange(3000)
-        datagram = _ip(src, dst, 6, _segment(rng, src, dst, sport, dport, seq & 0xFFFFFFFF,
-                                             ack & 0xFFFFFFFF))
+        datagram = ipv4(src, dst, 6, _segment(rng, src, dst, sport, dport, seq & 0xFFFFFFFF,
+                                              ack & 0xFFFFFFFF), frag=0x4000)
         if rng.random() < 0.4:
-            frame = ETH + datagram
+            frame = ETHER + datagram
             cut = len(frame) if rng.random() < 0.8 else rng.randrange(34, len(frame) + 1)
             out.append((frame[:cut], len(frame)))
         else:
             quote = datagram[:rng.choice((len(datagram), 28, 48, 60,
                                           rng.randrange(20, len(datagram) + 1)))]
-            body = bytes([rng.choice((3, 11)), 1, 0, 0, 0, 0, 0, 0]) + quote
-            body = body[:2] + struct.pack("!H", internet_checksum(body)) + body[4:]
-            frame = ETH + _ip(bytes([10, 9, 9, 9]), src, 1, body)
+            body = icmp_error(rng.choice((3, 11)), 1, quote)
+            frame = ETHER + ipv4(bytes([10, 9, 9, 9]), src, 1, body, frag=0x4000)
             out.append((frame, len(frame)))
     return out
 
@@ -111,23 +97,11 @@ def tcp_pcap(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.mark.skipif(TCPDUMP is None, reason="tcpdump not installed")
+@needs_tcpdump
 @pytest.mark.parametrize("verbose", [0, 1, 2])
 def test_tcp_frames_match_tcpdump(tcp_pcap: Path, verbose: int) -> None:
-    proc = subprocess.run([TCPDUMP, "-n" + "v" * verbose, "-r", str(tcp_pcap)],
-                          capture_output=True, text=True, env=dict(os.environ, TZ="UTC"),
-                          check=True)
-    want = split_records(proc.stdout)
-    fmt = TcpdumpFormatter(verbose=verbose)
-    frames = list(PcapReader(str(tcp_pcap)))
-    assert len(want) == len(frames)
-    bad = []
-    for k, cap in enumerate(frames):
-        got = fmt.format(decode_frame(cap.data, cap.linktype, frame=k + 1, ts_sec=cap.ts_sec,
-                                      ts_usec=cap.ts_usec, length=cap.length))
-        if got != want[k]:
-            bad.append(f"#{k + 1}\n  want {want[k]!r}\n  got  {got!r}")
-    assert not bad, f"{len(bad)} of {len(frames)} differ:\n" + "\n".join(bad[:5])
+    count, bad = differences(tcp_pcap, "-n" + "v" * verbose)
+    assert not bad, f"{len(bad)} of {count} differ:\n" + "\n".join(bad[:5])
 
 
 @pytest.mark.parametrize(("raw", "text", "stop"), [

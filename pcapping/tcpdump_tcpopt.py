@@ -14,6 +14,8 @@ NAMES = {0: "eol", 1: "nop", 2: "mss", 3: "wscale", 4: "sackOK", 5: "sack", 6: "
          7: "echoreply", 8: "TS", 11: "cc", 12: "ccnew", 13: "", 19: "md5", 20: "scps",
          28: "uto", 29: "tcp-ao", 30: "mptcp", 34: "tfo", 254: "exp"}
 _SIGLEN = 16
+# options printed as one big-endian number of this many bytes (mss, wscale, echo, cc)
+_NUMBERS = {2: 2, 3: 1, 6: 4, 7: 4, 11: 4, 12: 4, 13: 4}
 
 
 class _Bad(Exception):
@@ -68,14 +70,10 @@ def tcp_options(data: bytes, q: int, hlen: int, end: int, out: list[str],
 
             out.append(NAMES.get(opt, f"unknown-{opt}"))
             datalen = 0
-            if opt == 2:
-                datalen = 2
-                _need(2, hlen, q, end)
-                out.append(f" {int.from_bytes(data[q: q + 2], 'big')}")
-            elif opt == 3:
-                datalen = 1
-                _need(1, hlen, q, end)
-                out.append(f" {data[q]}")
+            if opt in _NUMBERS:
+                datalen = _NUMBERS[opt]
+                _need(datalen, hlen, q, end)
+                out.append(f" {int.from_bytes(data[q: q + datalen], 'big')}")
             elif opt == 5:
                 datalen = olen - 2
                 if datalen % 8:
@@ -89,10 +87,6 @@ def tcp_options(data: bytes, q: int, hlen: int, end: int, out: list[str],
                         right = int.from_bytes(data[q + i + 4: q + i + 8], "big")
                         out.append(f"{{{(left - sack_base) & 0xFFFFFFFF}:"
                                    f"{(right - sack_base) & 0xFFFFFFFF}}}")
-            elif opt in (6, 7, 11, 12, 13):
-                datalen = 4
-                _need(4, hlen, q, end)
-                out.append(f" {int.from_bytes(data[q: q + 4], 'big')}")
             elif opt == 8:
                 datalen = 8
                 _need(8, hlen, q, end)

@@ -371,7 +371,7 @@ class RxPrinter:
             if call is not None and length > HEADER:
                 r.q = p + HEADER
                 opcode = r.u32()
-                _guarded(call, r, opcode, verbose)
+                _guarded(call, r, opcode)
         elif ((ptype == _DATA and seq == 1) or ptype == _ABORT) and not flags & _CLIENT_INIT:
             opcode = self._find(callnum, server, client, service, sport)
             if opcode is not None:
@@ -416,6 +416,11 @@ def _tag(name: str):  # noqa: ANN202
     return mark
 
 
+def _op(names: dict[int, str], op: int) -> str:
+    """An opcode's name, or tcpdump's ``op#N``."""
+    return names.get(op, f"op#{op}")
+
+
 def _is_ubik(op: int) -> bool:
     return 10000 <= op <= 10007 or 20000 <= op <= 20013
 
@@ -423,8 +428,8 @@ def _is_ubik(op: int) -> bool:
 # -- calls (client to server): opcode already read, r.q at the arguments ---------
 
 @_tag("fs")
-def _fs_call(r: _Reader, op: int, verbose: int) -> None:
-    r.out.append(f" fs call {FS_OPS.get(op, f'op#{op}')}")
+def _fs_call(r: _Reader, op: int) -> None:
+    r.out.append(f" fs call {_op(FS_OPS, op)}")
     if op == 134:  # store ACL
         r.item("fid")
         _acl(r)
@@ -435,8 +440,8 @@ def _fs_call(r: _Reader, op: int, verbose: int) -> None:
 
 
 @_tag("cb")
-def _cb_call(r: _Reader, op: int, verbose: int) -> None:
-    r.out.append(f" cb call {CB_OPS.get(op, f'op#{op}')}")
+def _cb_call(r: _Reader, op: int) -> None:
+    r.out.append(f" cb call {_op(CB_OPS, op)}")
     if op == 204:  # callback: fids; then versions, expiries and (unprinted) types
         r.count_list(("fid",), ",")
         n = r.u32()
@@ -450,7 +455,7 @@ def _cb_call(r: _Reader, op: int, verbose: int) -> None:
 
 
 def _ubik_call(r: _Reader, op: int) -> None:
-    r.out.append(f" ubik call {UBIK_OPS.get(op, f'op#{op}')}")
+    r.out.append(f" ubik call {_op(UBIK_OPS, op)}")
     if op == 10000:  # beacon
         r.out.append(f" syncsite {'yes' if r.u32() else 'no'}")
         r.run((" votestart", "date", " dbversion", "ver", " tid", "ver"))
@@ -464,7 +469,7 @@ def _ubik_call(r: _Reader, op: int) -> None:
 def _db_call(name: str, ops: dict[int, str], table: dict[int, tuple[str, ...]]):  # noqa: ANN202
     """Calls to the replicated databases (pt, vldb, kauth), which also speak ubik."""
     @_tag(name)
-    def call(r: _Reader, op: int, verbose: int) -> None:
+    def call(r: _Reader, op: int) -> None:
         r.out.append(f" {name}")
         if _is_ubik(op):
             try:
@@ -472,7 +477,7 @@ def _db_call(name: str, ops: dict[int, str], table: dict[int, tuple[str, ...]]):
             except _Soft:
                 r.out.append(" [|ubik]")
             return
-        r.out.append(f" call {ops.get(op, f'op#{op}')}")
+        r.out.append(f" call {_op(ops, op)}")
         _db_args(r, name, op, table)
     return call
 
@@ -501,8 +506,8 @@ def _db_args(r: _Reader, name: str, op: int, table: dict[int, tuple[str, ...]]) 
 
 
 @_tag("vol")
-def _vol_call(r: _Reader, op: int, verbose: int) -> None:
-    r.out.append(f" vol call {VOL_OPS.get(op, f'op#{op}')}")
+def _vol_call(r: _Reader, op: int) -> None:
+    r.out.append(f" vol call {_op(VOL_OPS, op)}")
     if op == 128:  # forward multiple
         r.run((" fromtrans", "u32", " fromdate", "date"))
         r.count_list(("dest",), ",")
@@ -511,8 +516,8 @@ def _vol_call(r: _Reader, op: int, verbose: int) -> None:
 
 
 @_tag("bos")
-def _bos_call(r: _Reader, op: int, verbose: int) -> None:
-    r.out.append(f" bos call {BOS_OPS.get(op, f'op#{op}')}")
+def _bos_call(r: _Reader, op: int) -> None:
+    r.out.append(f" bos call {_op(BOS_OPS, op)}")
     r.run(_BOS_CALL.get(op, ()))
 
 
@@ -526,7 +531,7 @@ def _errcode(r: _Reader) -> None:
 def _fs_reply(r: _Reader, op: int, ptype: int, length: int) -> None:
     if length <= HEADER:
         return
-    r.out.append(f" fs reply {FS_OPS.get(op, f'op#{op}')}")
+    r.out.append(f" fs reply {_op(FS_OPS, op)}")
     if ptype == _DATA:
         if op == 131:
             _acl(r)
@@ -541,7 +546,7 @@ def _fs_reply(r: _Reader, op: int, ptype: int, length: int) -> None:
 def _cb_reply(r: _Reader, op: int, ptype: int, length: int) -> None:
     if length <= HEADER:
         return
-    r.out.append(f" cb reply {CB_OPS.get(op, f'op#{op}')}")
+    r.out.append(f" cb reply {_op(CB_OPS, op)}")
     if ptype != _DATA:
         _errcode(r)
     elif op == 213:
@@ -549,7 +554,7 @@ def _cb_reply(r: _Reader, op: int, ptype: int, length: int) -> None:
 
 
 def _ubik_reply(r: _Reader, op: int, ptype: int) -> None:
-    r.out.append(f" ubik reply {UBIK_OPS.get(op, f'op#{op}')}")
+    r.out.append(f" ubik reply {_op(UBIK_OPS, op)}")
     if ptype == _DATA:
         if op == 10000:
             r.out.append(" vote no")
@@ -576,7 +581,7 @@ def _db_reply(name: str, ops: dict[int, str], minimum: int, ubik: bool = True): 
             except _Soft:
                 r.out.append(" [|ubik]")
             return
-        r.out.append(f" reply {ops.get(op, f'op#{op}')}")
+        r.out.append(f" reply {_op(ops, op)}")
         if ptype != _DATA:
             _errcode(r)
         elif name == "pt":
@@ -654,7 +659,7 @@ def _vldb_tail(r: _Reader, slots: int, nservers: int) -> None:
 def _vol_reply(r: _Reader, op: int, ptype: int, length: int) -> None:
     if length <= HEADER:
         return
-    r.out.append(f" vol reply {VOL_OPS.get(op, f'op#{op}')}")
+    r.out.append(f" vol reply {_op(VOL_OPS, op)}")
     if ptype != _DATA:
         _errcode(r)
     elif op in (116, 121):

@@ -155,6 +155,12 @@ def hex_ascii(data: bytes, start: int = 0) -> str:
     return "".join(out)
 
 
+def _with_pseudo_header(data: bytes, ip_off: int, proto: int, p: int, n: int) -> bytes:
+    """The ``n`` bytes of the UDP/TCP segment at ``p`` behind its IPv4 pseudo-header, the
+    bytes whose internet checksum is zero when the segment's checksum is right."""
+    return data[ip_off + 12: ip_off + 20] + struct.pack("!HH", proto, n) + data[p: p + n]
+
+
 def _hex_words(data: bytes) -> str:
     """tcpdump's hex_print of unknown data: 16-bit words, 8 a line, no ASCII column."""
     out = []
@@ -900,9 +906,7 @@ class TcpdumpFormatter:
             if usum == 0:
                 out.append("[no cksum] ")
             elif p + 8 + length <= end:
-                pseudo = (data[ip_off + 12: ip_off + 20] + b"\0\x11"
-                          + struct.pack("!H", length + 8))
-                seg = pseudo + data[p: p + 8 + length]
+                seg = _with_pseudo_header(data, ip_off, 17, p, 8 + length)
                 if checksum_ok(seg):
                     out.append("[udp sum ok] ")
                 else:
@@ -985,8 +989,7 @@ class TcpdumpFormatter:
             return
         if self.verbose and not fragmented and p + length <= end:
             tsum = _H(data, p + 16)[0]
-            seg = (data[ip_off + 12: ip_off + 20] + b"\0\x06" + struct.pack("!H", length)
-                   + data[p: p + length])
+            seg = _with_pseudo_header(data, ip_off, 6, p, length)
             out.append(f", cksum 0x{tsum:04x}")
             out.append(" (correct)" if checksum_ok(seg) else
                        f" (incorrect -> 0x{checksum_should_be(tsum, seg):04x})")

@@ -9,6 +9,7 @@ and quoted by an ICMP port unreachable, with ``compare_tails``.
 from __future__ import annotations
 
 import os
+import random
 import re
 import shutil
 import struct
@@ -111,6 +112,27 @@ def udp_frame(case: Case, ident: int) -> tuple[bytes, int, int]:
     if case.cut is not None:
         frame = frame[:42 + case.cut]
     return frame, wire, 42
+
+
+def mutate(rng: random.Random, msg: bytes) -> bytes:
+    """``msg`` with one to three random bit flips, overwrites, cuts or insertions."""
+    b = bytearray(msg)
+    for _ in range(rng.randint(1, 3)):
+        op = rng.randrange(6)
+        i = rng.randrange(len(b) + 1)
+        if op == 0 and i < len(b):
+            b[i] ^= 1 << rng.randrange(8)
+        elif op == 1 and i < len(b):
+            b[i] = rng.randrange(256)
+        elif op == 2:
+            del b[i: i + rng.randint(1, 4)]
+        elif op == 3:
+            b[i:i] = rng.randbytes(rng.randint(1, 4))
+        elif op == 4:
+            b = b[:i]
+        else:
+            b += rng.randbytes(rng.randint(1, 4))
+    return bytes(b)
 
 
 def write_cases(path: Path, cases: list[Case], quoted: bool) -> list[tuple[bytes, int]]:

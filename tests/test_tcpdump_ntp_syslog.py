@@ -25,6 +25,7 @@ from tcpdump_harness import (
     Case,
     Printer,
     compare_tails,
+    mutate,
     needs_tcpdump,
     tcpdump_records,
     write_cases,
@@ -194,28 +195,6 @@ def fixed_syslog() -> list[bytes]:
             b"<13>", b"<13>\x00\x01\x7f\x80\xff\n\r\t", b"<0>" + bytes(range(256)), b"",
             b"<1>" + b"A" * 40, b"<191>" + bytes(range(32, 127)) + bytes(range(60))]
     return out
-
-
-# -- mutation -----------------------------------------------------------------------------
-
-def mutate(rng: random.Random, msg: bytes) -> bytes:
-    b = bytearray(msg)
-    for _ in range(rng.randint(1, 3)):
-        op = rng.randrange(6)
-        i = rng.randrange(len(b) + 1)
-        if op == 0 and i < len(b):
-            b[i] ^= 1 << rng.randrange(8)
-        elif op == 1 and i < len(b):
-            b[i] = rng.randrange(256)
-        elif op == 2:
-            del b[i: i + rng.randint(1, 4)]
-        elif op == 3:
-            b[i:i] = rng.randbytes(rng.randint(1, 4))
-        elif op == 4:
-            b = b[:i]
-        else:
-            b += rng.randbytes(rng.randint(1, 4))
-    return bytes(b)
 
 
 # -- frames -------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from tcpdump_harness import (
     Case,
     compare_tails,
+    mutate,
     needs_tcpdump,
     tcpdump_records,
     write_cases,
@@ -242,26 +243,6 @@ def message(rng: random.Random) -> bytes:
     if rng.random() < 0.05:
         msg += rng.randbytes(rng.randint(1, 5))
     return msg
-
-
-def mutate(rng: random.Random, msg: bytes) -> bytes:
-    b = bytearray(msg)
-    for _ in range(rng.randint(1, 3)):
-        op = rng.randrange(6)
-        i = rng.randrange(len(b) + 1)
-        if op == 0 and i < len(b):
-            b[i] ^= 1 << rng.randrange(8)
-        elif op == 1 and i < len(b):
-            b[i] = rng.randrange(256)
-        elif op == 2:
-            del b[i: i + rng.randint(1, 4)]
-        elif op == 3:
-            b[i:i] = rng.randbytes(rng.randint(1, 4))
-        elif op == 4:
-            b = b[:i]
-        else:
-            b += rng.randbytes(rng.randint(1, 4))
-    return bytes(b)
 
 
 def random_ber(rng: random.Random) -> bytes:

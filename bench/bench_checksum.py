@@ -1,12 +1,12 @@
-"""Checksum micro-benchmark: pcapping.checksum vs dpkt.in_cksum (and scapy, for reference).
+"""Checksum micro-benchmark: pcapping.wire.checksum vs dpkt.in_cksum (and scapy, for reference).
 
     python bench/bench_checksum.py [--repeat 7] [--calls 20000] [--seed 1]
 
 For 20, 64, 576 and 1500-byte buffers of random bytes (256 different buffers per size,
 cycled), the time per call of:
 
-- ``pcapping.checksum.internet_checksum(buf)`` (the value to store in the field);
-- ``pcapping.checksum.checksum_ok(buf)`` (verify a buffer that carries its checksum: the
+- ``pcapping.wire.checksum.internet_checksum(buf)`` (the value to store in the field);
+- ``pcapping.wire.checksum.checksum_ok(buf)`` (verify a buffer that carries its checksum: the
   question a decoder asks; the buffers here are made to verify);
 - ``dpkt.in_cksum(buf)`` (computes the same value as ``internet_checksum``; a decoder
   using dpkt verifies with ``in_cksum(buf) == 0``);
@@ -27,7 +27,7 @@ from collections.abc import Callable
 import dpkt
 from common import best_median
 
-from pcapping.checksum import checksum_ok, internet_checksum
+from pcapping.wire.checksum import checksum_ok, internet_checksum
 
 SIZES = (20, 64, 576, 1500)
 

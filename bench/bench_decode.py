@@ -42,7 +42,7 @@ import dpkt
 from common import OUT, ROOT, best_median
 
 from pcapping.decode import Tally, decode_frame, tally
-from pcapping.pcapfile import PcapReader
+from pcapping.io.pcapfile import PcapReader
 from pcapping.sniff import summarize_file, summary_text
 
 # -- pcapping -----------------------------------------------------------------------------

@@ -43,9 +43,9 @@ def inner(target: str, n: int, interval: float) -> None:
 
     # Kernel ping, with a capture handle watching its frames: what ping prints, and the
     # same exchanges timed on the wire (the clock pcapping uses for its own RTT).
-    from pcapping.capture import LiveCapture
     from pcapping.decode import decode_frame
-    from pcapping.netinfo import route_get
+    from pcapping.io.capture import LiveCapture
+    from pcapping.io.netinfo import route_get
 
     iface = route_get(bytes(int(x) for x in target.split("."))).interface
     watch = LiveCapture(iface, bpf=f"icmp and host {target}", timeout_ms=1)

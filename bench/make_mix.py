@@ -33,11 +33,11 @@ from typing import NamedTuple
 
 import common  # noqa: F401  (puts the checkout on sys.path)
 
-from pcapping.arp import ARPPacket
-from pcapping.checksum import internet_checksum
-from pcapping.ethernet import EthernetHeader, VLANTag
-from pcapping.icmp import ICMPEcho, ICMPError, ICMPOther
-from pcapping.ipv4 import IPv4Header
+from pcapping.wire.arp import ARPPacket
+from pcapping.wire.checksum import internet_checksum
+from pcapping.wire.ethernet import EthernetHeader, VLANTag
+from pcapping.wire.icmp import ICMPEcho, ICMPError, ICMPOther
+from pcapping.wire.ipv4 import IPv4Header
 
 POOL = 4000
 BASE_TS = 1_763_800_000

@@ -24,7 +24,7 @@ __all__ = [
 
 def read_capture(path: str) -> Iterator[Decoded]:
     """Decode every frame of a pcap or pcapng file, streaming."""
-    from pcapping.pcapfile import PcapReader
+    from pcapping.io.pcapfile import PcapReader
 
     for number, rec in enumerate(PcapReader(path), 1):
         yield decode_frame(

@@ -16,10 +16,10 @@ import struct
 from enum import IntEnum
 from typing import Any
 
-from pcapping.arp import ARPPacket
 from pcapping.errors import DecodeError, Malformed, Truncated
-from pcapping.ethernet import EthernetHeader, mac_str
-from pcapping.icmp import (
+from pcapping.wire.arp import ARPPacket
+from pcapping.wire.ethernet import EthernetHeader, mac_str
+from pcapping.wire.icmp import (
     ERROR_TYPES,
     ICMPEcho,
     ICMPError,
@@ -28,8 +28,8 @@ from pcapping.icmp import (
     QuotedDatagram,
     parse_icmp,
 )
-from pcapping.ipv4 import IPv4Header, ip_str
-from pcapping.sll import LinuxSLL, LinuxSLL2, NullHeader
+from pcapping.wire.ipv4 import IPv4Header, ip_str
+from pcapping.wire.sll import LinuxSLL, LinuxSLL2, NullHeader
 
 
 class LinkType(IntEnum):

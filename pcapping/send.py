@@ -23,8 +23,8 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from pcapping.errors import PcappingError
-from pcapping.stats import PingStats
-from pcapping.tracker import Departed, EchoReplied, ErrorReported, TimedOut
+from pcapping.probe.stats import PingStats
+from pcapping.probe.tracker import Departed, EchoReplied, ErrorReported, TimedOut
 
 MAX_SIZE = 65535 - 20 - 8
 SNAPLEN = 65535
@@ -129,18 +129,18 @@ class TextSink(Sink):
 
     def reply(self, ev: EchoReplied) -> None:
         if not self.opts.quiet:
-            from pcapping.report import reply_line
+            from pcapping.report.ping import reply_line
 
             self._line(reply_line(ev, self.opts.size, self.opts.timestamps))
 
     def error(self, ev: ErrorReported) -> None:
         if not self.opts.quiet:
-            from pcapping.report import error_line
+            from pcapping.report.ping import error_line
 
             self._line(error_line(ev, self.opts.timestamps, self.opts.verbose))
 
     def summary(self, name: str, stats: PingStats, opts: Options) -> None:
-        from pcapping.report import summary_lines
+        from pcapping.report.ping import summary_lines
 
         self._line("\n".join(summary_lines(name, stats, opts.size, opts.interval_s)))
 
@@ -153,12 +153,12 @@ class JsonSink(Sink):
         self.emit(obj)
 
     def reply(self, ev: EchoReplied) -> None:
-        from pcapping.report import json_reply
+        from pcapping.report.ping import json_reply
 
         self.emit(json_reply(ev))
 
     def error(self, ev: ErrorReported) -> None:
-        from pcapping.report import json_error
+        from pcapping.report.ping import json_error
 
         self.emit(json_error(ev))
 
@@ -166,7 +166,7 @@ class JsonSink(Sink):
         self.emit({"event": "timeout", "seq": seq})
 
     def summary(self, name: str, stats: PingStats, opts: Options) -> None:
-        from pcapping.report import json_summary
+        from pcapping.report.ping import json_summary
 
         self.emit(json_summary(name, stats))
 
@@ -248,14 +248,14 @@ def session(host: str, opts: Options, sink: Sink, write: str | None = None,
             stop: _Stop | None = None, detach_release: bool = False,
             ) -> tuple[PingStats, int]:
     """Run one ping; returns the statistics and ping's exit status."""
-    from pcapping import netinfo
-    from pcapping.arpres import RETRANS_S, ArpResolver
-    from pcapping.capture import LiveCapture
     from pcapping.decode import decode_frame
-    from pcapping.ethernet import ZERO_MAC, mac_str
-    from pcapping.ipv4 import ip_str
-    from pcapping.report import header_line, json_start, pattern_line
-    from pcapping.tracker import PingTracker
+    from pcapping.io import netinfo
+    from pcapping.io.capture import LiveCapture
+    from pcapping.probe.resolve import RETRANS_S, ArpResolver
+    from pcapping.probe.tracker import PingTracker
+    from pcapping.report.ping import header_line, json_start, pattern_line
+    from pcapping.wire.ethernet import ZERO_MAC, mac_str
+    from pcapping.wire.ipv4 import ip_str
 
     pattern = validate(opts)
     dst = resolve(host)
@@ -288,7 +288,7 @@ def session(host: str, opts: Options, sink: Sink, write: str | None = None,
             injector = LiveCapture(iface, bpf="less 1", snaplen=128, timeout_ms=1,
                                    buffer_bytes=1 << 16)
         if write is not None:
-            from pcapping.pcapfile import PcapWriter
+            from pcapping.io.pcapfile import PcapWriter
 
             writer = PcapWriter(write, linktype=1, snaplen=SNAPLEN)
         rnd = os.urandom(12)

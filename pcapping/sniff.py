@@ -15,8 +15,8 @@ from typing import Any, TextIO
 
 from pcapping.decode import Decoded, Tally, decode_frame, tally
 from pcapping.errors import PcappingError
-from pcapping.icmp import ICMPType
-from pcapping.pcapfile import Captured, PcapReader, PcapWriter
+from pcapping.io.pcapfile import Captured, PcapReader, PcapWriter
+from pcapping.wire.icmp import ICMPType
 
 # Kernel-side prefilter for --icmp on live handles; the exact test is `_is_icmp_or_arp`
 # on the decoded frame (a bare `icmp` misses VLAN-tagged ICMP, and `vlan` must come last).
@@ -72,7 +72,7 @@ def _tally_all(reader: PcapReader, t: Tally) -> None:
 def _frame_filter(bpf: str | None, linktype: int) -> Callable[[bytes], bool] | None:
     if not bpf:
         return None
-    from pcapping.capture import compile_filter
+    from pcapping.io.capture import compile_filter
 
     return compile_filter(bpf, linktype)
 
@@ -88,7 +88,7 @@ class _Printer:
         self.shown = 0  # frames emitted so far (kept here so Ctrl-C can still report it)
         self.formatter = None
         if not self.quiet and not self.json:
-            from pcapping.tcpdump import TcpdumpFormatter
+            from pcapping.tcpdump.formatter import TcpdumpFormatter
 
             self.formatter = TcpdumpFormatter(
                 verbose=args.verbose, link=args.link, hexdump=args.hex)
@@ -167,11 +167,11 @@ def _run_file(args: Any, bpf: str | None, out: TextIO) -> int:
 
 
 def _run_live(args: Any, bpf: str | None, out: TextIO) -> int:
-    from pcapping.capture import LiveCapture
+    from pcapping.io.capture import LiveCapture
 
     interface = args.interface
     if interface is None:
-        from pcapping.netinfo import default_interface
+        from pcapping.io.netinfo import default_interface
 
         interface = default_interface()
     expression = bpf

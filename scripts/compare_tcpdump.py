@@ -21,8 +21,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pcapping.decode import decode_frame  # noqa: E402
 from pcapping.errors import PcappingError  # noqa: E402
-from pcapping.pcapfile import PcapReader  # noqa: E402
-from pcapping.tcpdump import TcpdumpFormatter, split_records  # noqa: E402
+from pcapping.io.pcapfile import PcapReader  # noqa: E402
+from pcapping.tcpdump.formatter import TcpdumpFormatter, split_records  # noqa: E402
 
 SUPPORTED = {0, 1, 12, 101, 108, 113, 228, 276}  # tcpdump 4.99 cannot read 14
 

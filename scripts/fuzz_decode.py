@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from pcapping.decode import Tally, decode_frame, tally  # noqa: E402
-from pcapping.pcapfile import PcapReader  # noqa: E402
+from pcapping.io.pcapfile import PcapReader  # noqa: E402
 
 LINKTYPES = {
     1: lambda ip: bytes.fromhex("020000000002020000000001") + b"\x08\x00" + ip,
@@ -84,7 +84,7 @@ def main() -> int:
     base = seeds()
     formatters = []
     if not args.no_format:
-        from pcapping.tcpdump import TcpdumpFormatter
+        from pcapping.tcpdump.formatter import TcpdumpFormatter
 
         formatters = [TcpdumpFormatter(verbose=v, link=e, hexdump=x)
                       for v, e, x in ((0, False, False), (1, False, False), (1, True, False),

@@ -28,12 +28,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pcapping.arp import ARPPacket  # noqa: E402
-from pcapping.ethernet import BROADCAST, ZERO_MAC, EthernetHeader, VLANTag  # noqa: E402
-from pcapping.icmp import ICMPEcho, ICMPError, ICMPOther  # noqa: E402
-from pcapping.ipv4 import DF, MF, IPv4Header, ip_bytes  # noqa: E402
-from pcapping.pcapfile import PcapReader, PcapWriter  # noqa: E402
-from pcapping.sll import LinuxSLL, LinuxSLL2, NullHeader  # noqa: E402
+from pcapping.io.pcapfile import PcapReader, PcapWriter  # noqa: E402
+from pcapping.wire.arp import ARPPacket  # noqa: E402
+from pcapping.wire.ethernet import BROADCAST, ZERO_MAC, EthernetHeader, VLANTag  # noqa: E402
+from pcapping.wire.icmp import ICMPEcho, ICMPError, ICMPOther  # noqa: E402
+from pcapping.wire.ipv4 import DF, MF, IPv4Header, ip_bytes  # noqa: E402
+from pcapping.wire.sll import LinuxSLL, LinuxSLL2, NullHeader  # noqa: E402
 
 OUT = ROOT / "captures"
 T0 = 1763800000  # 2025-11-22 08:26:40 UTC: every file starts here

@@ -22,8 +22,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pcapping.checksum import internet_checksum  # noqa: E402
-from pcapping.pcapfile import PcapWriter  # noqa: E402
+from pcapping.io.pcapfile import PcapWriter  # noqa: E402
+from pcapping.wire.checksum import internet_checksum  # noqa: E402
 
 SAFE_UDP_PORTS = (1234, 40000, 33434, 33435, 45678, 60001)
 SAFE_TCP_PORTS = (1234, 40000, 45678, 60001, 8888)

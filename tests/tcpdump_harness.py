@@ -20,10 +20,10 @@ from pathlib import Path
 
 import pytest
 
-from pcapping.checksum import internet_checksum
 from pcapping.decode import decode_frame
-from pcapping.pcapfile import PcapReader, PcapWriter
-from pcapping.tcpdump import TcpdumpFormatter, split_records
+from pcapping.io.pcapfile import PcapReader, PcapWriter
+from pcapping.tcpdump.formatter import TcpdumpFormatter, split_records
+from pcapping.wire.checksum import internet_checksum
 
 TCPDUMP = shutil.which("tcpdump")
 needs_tcpdump = pytest.mark.skipif(TCPDUMP is None, reason="tcpdump not installed")

@@ -12,13 +12,13 @@ import random
 import dpkt
 import pytest
 
-from pcapping.arp import ARPPacket
-from pcapping.checksum import checksum_ok, checksum_should_be, internet_checksum, ones_sum
 from pcapping.errors import Malformed, Truncated
-from pcapping.ethernet import EthernetHeader, VLANTag
-from pcapping.icmp import ICMPEcho, ICMPError, ICMPOther, parse_icmp
-from pcapping.ipv4 import IPv4Header
-from pcapping.sll import LinuxSLL, LinuxSLL2, NullHeader
+from pcapping.wire.arp import ARPPacket
+from pcapping.wire.checksum import checksum_ok, checksum_should_be, internet_checksum, ones_sum
+from pcapping.wire.ethernet import EthernetHeader, VLANTag
+from pcapping.wire.icmp import ICMPEcho, ICMPError, ICMPOther, parse_icmp
+from pcapping.wire.ipv4 import IPv4Header
+from pcapping.wire.sll import LinuxSLL, LinuxSLL2, NullHeader
 
 CLIENT_MAC = bytes.fromhex("020000000102")
 ROUTER_MAC = bytes.fromhex("020000000101")

@@ -16,13 +16,13 @@ from pathlib import Path
 import dpkt
 import pytest
 
-from pcapping.arp import ARPPacket
 from pcapping.decode import Decoded, decode_frame
-from pcapping.ethernet import BROADCAST, EthernetHeader, VLANTag
-from pcapping.icmp import ICMPEcho, ICMPError, ICMPOther
-from pcapping.ipv4 import IPv4Header, ip_bytes
-from pcapping.pcapfile import PcapReader
-from pcapping.sll import LinuxSLL, LinuxSLL2, NullHeader
+from pcapping.io.pcapfile import PcapReader
+from pcapping.wire.arp import ARPPacket
+from pcapping.wire.ethernet import BROADCAST, EthernetHeader, VLANTag
+from pcapping.wire.icmp import ICMPEcho, ICMPError, ICMPOther
+from pcapping.wire.ipv4 import IPv4Header, ip_bytes
+from pcapping.wire.sll import LinuxSLL, LinuxSLL2, NullHeader
 
 CAPTURES = Path(__file__).resolve().parent.parent / "captures"
 FILES = sorted(p for p in CAPTURES.rglob("*") if p.suffix in (".pcap", ".pcapng"))

@@ -1,4 +1,4 @@
-"""pcapping.netinfo: rtnetlink route lookups, interface facts from /sys."""
+"""pcapping.io.netinfo: rtnetlink route lookups, interface facts from /sys."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import sys
 import pytest
 from conftest import netns_run, repo_env
 
-from pcapping import netinfo
 from pcapping.errors import PcappingError
+from pcapping.io import netinfo
 from pcapping.lab import LabSpec
 
 LOOPBACK = socket.inet_aton("127.0.0.1")
@@ -89,7 +89,7 @@ def test_default_interface_exists_or_clear_error() -> None:
 
 _SNIPPET = r"""
 import json, socket, sys
-from pcapping import netinfo
+from pcapping.io import netinfo
 from pcapping.errors import PcappingError
 
 def route(dst, oif=None):

@@ -14,7 +14,7 @@ import pcapy
 import pytest
 
 from pcapping.errors import PcappingError
-from pcapping.pcapfile import Captured, PcapReader, PcapWriter
+from pcapping.io.pcapfile import Captured, PcapReader, PcapWriter
 
 CAPTURES = Path(__file__).resolve().parent.parent / "captures"
 

@@ -17,14 +17,14 @@ from pathlib import Path
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from pcapping.arp import ARPPacket
 from pcapping.decode import Tally, decode_frame, tally
 from pcapping.errors import DecodeError, Malformed
-from pcapping.ethernet import TAG_TYPES, EthernetHeader, VLANTag
-from pcapping.icmp import ERROR_TYPES, ICMPEcho, ICMPError, ICMPOther, parse_icmp, parse_quoted
-from pcapping.ipv4 import IPv4Header
-from pcapping.pcapfile import PcapReader
-from pcapping.sll import LinuxSLL, LinuxSLL2, NullHeader
+from pcapping.io.pcapfile import PcapReader
+from pcapping.wire.arp import ARPPacket
+from pcapping.wire.ethernet import TAG_TYPES, EthernetHeader, VLANTag
+from pcapping.wire.icmp import ERROR_TYPES, ICMPEcho, ICMPError, ICMPOther, parse_icmp, parse_quoted
+from pcapping.wire.ipv4 import IPv4Header
+from pcapping.wire.sll import LinuxSLL, LinuxSLL2, NullHeader
 
 if os.environ.get("PCAPPING_HYPOTHESIS_PROFILE"):
     settings.load_profile(os.environ["PCAPPING_HYPOTHESIS_PROFILE"])

@@ -6,7 +6,9 @@ import json
 
 import pytest
 
-from pcapping.report import (
+from pcapping.probe.stats import PingStats
+from pcapping.probe.tracker import EchoReplied, ErrorReported
+from pcapping.report.ping import (
     error_line,
     error_text,
     header_line,
@@ -18,8 +20,6 @@ from pcapping.report import (
     rtt_text,
     summary_lines,
 )
-from pcapping.stats import PingStats
-from pcapping.tracker import EchoReplied, ErrorReported
 
 A = bytes([10, 77, 3, 2])
 R1 = bytes([10, 77, 1, 1])

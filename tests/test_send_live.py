@@ -21,8 +21,8 @@ from typing import Any
 import pytest
 from conftest import REPO_ROOT, netns_run, repo_env
 
+from pcapping.io.pcapfile import PcapReader
 from pcapping.lab import LabSpec, flush_pmtu
-from pcapping.pcapfile import PcapReader
 
 pytestmark = pytest.mark.live
 
@@ -157,11 +157,11 @@ def test_rtt_referee_kernel_ping(lab: LabSpec) -> None:
 
 FORGER = r"""
 import sys, time
-from pcapping.capture import LiveCapture
+from pcapping.io.capture import LiveCapture
 from pcapping.decode import decode_frame
-from pcapping.ethernet import EthernetHeader
-from pcapping.icmp import ICMPEcho
-from pcapping.ipv4 import IPv4Header
+from pcapping.wire.ethernet import EthernetHeader
+from pcapping.wire.icmp import ICMPEcho
+from pcapping.wire.ipv4 import IPv4Header
 cap = LiveCapture("pc0", bpf="icmp[0] = 8", timeout_ms=1)
 print("ready", flush=True)
 end = time.time() + float(sys.argv[1])

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from pcapping.arp import ARPPacket
-from pcapping.ethernet import BROADCAST, EthernetHeader, VLANTag
-from pcapping.icmp import ICMPEcho, ICMPError
-from pcapping.ipv4 import IPv4Header, ip_bytes
-from pcapping.pcapfile import PcapReader, PcapWriter
+from pcapping.io.pcapfile import PcapReader, PcapWriter
+from pcapping.wire.arp import ARPPacket
+from pcapping.wire.ethernet import BROADCAST, EthernetHeader, VLANTag
+from pcapping.wire.icmp import ICMPEcho, ICMPError
+from pcapping.wire.ipv4 import IPv4Header, ip_bytes
 
 ROOT = Path(__file__).resolve().parents[1]
 MAC_A = bytes.fromhex("020000000001")

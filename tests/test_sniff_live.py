@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from conftest import netns_run, repo_env
 
+from pcapping.io.pcapfile import PcapReader
 from pcapping.lab import LabSpec
-from pcapping.pcapfile import PcapReader
 
 pytestmark = pytest.mark.live
 

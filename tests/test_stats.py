@@ -7,7 +7,7 @@ import math
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pcapping.stats import PingStats
+from pcapping.probe.stats import PingStats
 
 
 def test_counts_and_loss() -> None:

@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 from tcpdump_harness import ETHER, TCPDUMP, differences, icmp_error, ipv4
 
-from pcapping.pcapfile import PcapReader, PcapWriter
-from pcapping.tcpdump import _UDP_DISSECTED
-from pcapping.tcpdump_apps import domain
+from pcapping.io.pcapfile import PcapReader, PcapWriter
+from pcapping.tcpdump.apps.dns import domain
+from pcapping.tcpdump.formatter import _UDP_DISSECTED
 
 CORPUS = Path("/work/shared/corpus")
 CLIENT, SERVER, ROUTER = bytes([10, 0, 0, 1]), bytes([10, 0, 0, 53]), bytes([10, 9, 9, 9])

@@ -19,11 +19,12 @@ from pathlib import Path
 import pytest
 from tcpdump_harness import differences, icmp_error, ipv4
 
-from pcapping.checksum import internet_checksum
 from pcapping.decode import decode_frame
-from pcapping.pcapfile import PcapReader, PcapWriter
-from pcapping.tcpdump import TcpdumpFormatter, hex_ascii, split_records
-from pcapping.tcpdump_apps import domain, rst_data, tcp_text_proto, txtproto
+from pcapping.io.pcapfile import PcapReader, PcapWriter
+from pcapping.tcpdump.apps.dns import domain
+from pcapping.tcpdump.apps.text import rst_data, tcp_text_proto, txtproto
+from pcapping.tcpdump.formatter import TcpdumpFormatter, hex_ascii, split_records
+from pcapping.wire.checksum import internet_checksum
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = Path(__file__).parents[1].parent / "shared" / "corpus"

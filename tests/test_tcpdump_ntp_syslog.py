@@ -1,4 +1,4 @@
-"""pcapping.tcpdump_ntp and pcapping.tcpdump_syslog against tcpdump 4.99.3.
+"""pcapping.tcpdump.apps.ntp and pcapping.tcpdump.apps.syslog against tcpdump 4.99.3.
 
 Seeded generators build NTP messages (time messages of every mode, version,
 leap indicator and stratum class, with and without key id / digest, control
@@ -31,8 +31,8 @@ from tcpdump_harness import (
     write_cases,
 )
 
-from pcapping.tcpdump_ntp import ntp
-from pcapping.tcpdump_syslog import syslog
+from pcapping.tcpdump.apps.ntp import ntp
+from pcapping.tcpdump.apps.syslog import syslog
 
 PRINTERS: dict[str, Printer] = {"ntp": ntp, "syslog": syslog}
 # ports in 40000-60000 tcpdump dissects itself (BCM-LI-SHIM, some before NTP and syslog)

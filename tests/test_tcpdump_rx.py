@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 from tcpdump_harness import ETHER, differences, icmp_error, ipv4, needs_tcpdump
 
-from pcapping.pcapfile import PcapWriter
-from pcapping.tcpdump_rx import (
+from pcapping.io.pcapfile import PcapWriter
+from pcapping.tcpdump.apps.rx import (
     BOS_OPS,
     CB_OPS,
     FS_OPS,

@@ -1,4 +1,4 @@
-"""pcapping.tcpdump_snmp against tcpdump 4.99.3's SNMP printer.
+"""pcapping.tcpdump.apps.snmp against tcpdump 4.99.3's SNMP printer.
 
 Seeded generators build SNMP messages (v1, v2c, v3; every PDU and value type),
 mutations of them, random BER-ish bytes and capture cuts at every offset.  They
@@ -27,8 +27,8 @@ from tcpdump_harness import (
     write_cases,
 )
 
-from pcapping.pcapfile import PcapReader
-from pcapping.tcpdump_snmp import snmp
+from pcapping.io.pcapfile import PcapReader
+from pcapping.tcpdump.apps.snmp import snmp
 
 CORPUS_TRAP = (Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "tcpdump"
                / "icmp-cksum-oobr-3.pcapng")

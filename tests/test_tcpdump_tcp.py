@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 from tcpdump_harness import ETHER, differences, icmp_error, ipv4, needs_tcpdump
 
-from pcapping.checksum import internet_checksum
-from pcapping.pcapfile import PcapWriter
-from pcapping.tcpdump_tcpopt import tcp_options
+from pcapping.io.pcapfile import PcapWriter
+from pcapping.tcpdump.tcpopt import tcp_options
+from pcapping.wire.checksum import internet_checksum
 
 
 def _option(rng: random.Random) -> bytes:

@@ -5,16 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from pcapping.arp import ARPPacket
-from pcapping.arpres import ArpResolver, arp_request
 from pcapping.decode import decode_frame
-from pcapping.ethernet import EthernetHeader
-from pcapping.icmp import ICMPEcho, ICMPError
-from pcapping.ipv4 import IPv4Header
-from pcapping.pcapfile import Captured
-from pcapping.send import Options, Sink, _loop, _Stop
-from pcapping.stats import PingStats
-from pcapping.tracker import (
+from pcapping.io.pcapfile import Captured
+from pcapping.probe.resolve import ArpResolver, arp_request
+from pcapping.probe.stats import PingStats
+from pcapping.probe.tracker import (
     Departed,
     EchoReplied,
     ErrorReported,
@@ -22,6 +17,11 @@ from pcapping.tracker import (
     TimedOut,
     make_payload,
 )
+from pcapping.send import Options, Sink, _loop, _Stop
+from pcapping.wire.arp import ARPPacket
+from pcapping.wire.ethernet import EthernetHeader
+from pcapping.wire.icmp import ICMPEcho, ICMPError
+from pcapping.wire.ipv4 import IPv4Header
 
 ME = bytes([10, 77, 1, 2])
 GW = bytes([10, 77, 1, 1])

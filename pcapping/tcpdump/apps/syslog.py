@@ -1,6 +1,6 @@
 """tcpdump 4.99's syslog text (UDP port 514, ``-n``) for a datagram's payload.
 
-``syslog`` follows the convention of :mod:`pcapping.tcpdump_apps`: it takes
+``syslog`` follows the convention of :mod:`pcapping.tcpdump.apps.text`: it takes
 the frame bytes ``data``, the message offset ``p``, the payload ``length`` UDP
 claims and the capture end ``end`` (``data[end:]`` is never read), and returns
 ``(text, hard)``.
@@ -29,7 +29,7 @@ No divergence from tcpdump 4.99.3 is known
 
 from __future__ import annotations
 
-from pcapping.tcpdump_apps import printn
+from pcapping.tcpdump.apps.text import printn
 
 _SEVERITIES = ("emergency", "alert", "critical", "error", "warning", "notice", "info", "debug")
 _FACILITIES = ("kernel", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp",

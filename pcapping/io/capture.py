@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from typing import Protocol
 
 from pcapping.errors import PcappingError
-from pcapping.pcapfile import Captured, PcapReader
+from pcapping.io.pcapfile import Captured, PcapReader
 
 __all__ = ["Capture", "Captured", "FileCapture", "LiveCapture", "open_file", "open_live"]
 

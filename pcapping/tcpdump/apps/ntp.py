@@ -1,6 +1,6 @@
 """tcpdump 4.99's NTP text (UDP port 123, ``-n``) for a datagram's payload.
 
-``ntp`` follows the convention of :mod:`pcapping.tcpdump_apps`: it takes the
+``ntp`` follows the convention of :mod:`pcapping.tcpdump.apps.text`: it takes the
 frame bytes ``data``, the NTP message offset ``p``, the payload ``length`` UDP
 claims and the capture end ``end`` (``data[end:]`` is never read), and returns
 ``(text, hard)``.
@@ -52,7 +52,7 @@ from __future__ import annotations
 
 import datetime
 
-from pcapping.tcpdump_apps import printn
+from pcapping.tcpdump.apps.text import printn
 
 _MODES = ("unspecified", "symmetric active", "symmetric passive", "Client", "Server",
           "Broadcast", "Control Message", "Reserved")

@@ -11,9 +11,9 @@ every request queued meanwhile, all at once; the next request starts a new round
 
 from __future__ import annotations
 
-from pcapping.arp import ARPPacket
 from pcapping.decode import Decoded
-from pcapping.ethernet import BROADCAST, ZERO_MAC, EthernetHeader
+from pcapping.wire.arp import ARPPacket
+from pcapping.wire.ethernet import BROADCAST, ZERO_MAC, EthernetHeader
 
 RETRANS_S = 1.0
 PROBES = 3

@@ -18,11 +18,11 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from pcapping.checksum import checksum_should_be
 from pcapping.decode import Decoded
-from pcapping.ethernet import EthernetHeader
-from pcapping.icmp import ICMPEcho, ICMPError
-from pcapping.ipv4 import DF, IPv4Header
+from pcapping.wire.checksum import checksum_should_be
+from pcapping.wire.ethernet import EthernetHeader
+from pcapping.wire.icmp import ICMPEcho, ICMPError
+from pcapping.wire.ipv4 import DF, IPv4Header
 
 NONCE_BYTES = 8
 

@@ -5,7 +5,7 @@ any frame, quoted or not) and decodes a reply only when its call is remembered.
 ``RxPrinter`` keeps that memory, so one instance must see every frame of a run in
 order, as ``TcpdumpFormatter`` does.
 
-``RxPrinter.print`` follows the convention of ``tcpdump_apps``: it returns
+``RxPrinter.print`` follows the convention of ``pcapping.tcpdump.apps.text``: it returns
 ``(text, hard)``, where ``hard`` is ``"rx"`` when tcpdump would give up on a fetch
 past the captured data (the caller prints `` [|rx]``).  A check tcpdump makes
 before it reads (ND_TCHECK) is soft: the service's `` [|fs]`` mark, then the
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import time
 
-from pcapping.tcpdump_apps import printn
+from pcapping.tcpdump.apps.text import printn
 
 HEADER = 28  # epoch cid call seq serial | type flags status secidx | spare serviceid
 _DATA, _ACK, _ABORT = 1, 2, 4

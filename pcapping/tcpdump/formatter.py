@@ -24,14 +24,15 @@ import struct
 import time
 from typing import TYPE_CHECKING
 
-from pcapping.checksum import checksum_ok, checksum_should_be
-from pcapping.ethernet import TAG_TYPES
-from pcapping.tcpdump_apps import TCP_TEXT_PORTS, domain, rst_data, tcp_text_proto, txtproto
-from pcapping.tcpdump_ntp import ntp
-from pcapping.tcpdump_rx import PORTS_BEFORE_RX, RxPrinter, is_rx
-from pcapping.tcpdump_snmp import snmp
-from pcapping.tcpdump_syslog import syslog
-from pcapping.tcpdump_tcpopt import tcp_options
+from pcapping.tcpdump.apps.dns import domain
+from pcapping.tcpdump.apps.ntp import ntp
+from pcapping.tcpdump.apps.rx import PORTS_BEFORE_RX, RxPrinter, is_rx
+from pcapping.tcpdump.apps.snmp import snmp
+from pcapping.tcpdump.apps.syslog import syslog
+from pcapping.tcpdump.apps.text import TCP_TEXT_PORTS, rst_data, tcp_text_proto, txtproto
+from pcapping.tcpdump.tcpopt import tcp_options
+from pcapping.wire.checksum import checksum_ok, checksum_should_be
+from pcapping.wire.ethernet import TAG_TYPES
 
 if TYPE_CHECKING:
     from pcapping.decode import Decoded

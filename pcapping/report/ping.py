@@ -13,9 +13,9 @@ import math
 import struct
 from typing import Any
 
-from pcapping.ipv4 import ip_str
-from pcapping.stats import PingStats
-from pcapping.tracker import EchoReplied, ErrorReported
+from pcapping.probe.stats import PingStats
+from pcapping.probe.tracker import EchoReplied, ErrorReported
+from pcapping.wire.ipv4 import ip_str
 
 # iputils needs a struct timeval (16 bytes) of payload to time a reply.
 TIMING_MIN_SIZE = 16

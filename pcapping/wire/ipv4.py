@@ -14,8 +14,8 @@ import struct
 from enum import IntEnum
 from typing import NamedTuple
 
-from pcapping.checksum import checksum_ok, internet_checksum
 from pcapping.errors import Malformed, Truncated
+from pcapping.wire.checksum import checksum_ok, internet_checksum
 
 _HDR = struct.Struct("!BBHHHBBH4s4s")
 

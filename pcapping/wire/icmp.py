@@ -20,9 +20,9 @@ import struct
 from enum import IntEnum
 from typing import NamedTuple
 
-from pcapping.checksum import checksum_ok, internet_checksum
 from pcapping.errors import DecodeError, Truncated
-from pcapping.ipv4 import IPv4Header
+from pcapping.wire.checksum import checksum_ok, internet_checksum
+from pcapping.wire.ipv4 import IPv4Header
 
 _HDR = struct.Struct("!BBH")
 _TS = struct.Struct("!III")

@@ -1,0 +1,1 @@
+"""Probing: the pure state machines that build requests and match what answers them."""

@@ -1,0 +1,1 @@
+"""Reports: events and statistics in, text and JSON out (all rounding lives here)."""

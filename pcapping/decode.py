@@ -6,7 +6,7 @@ layers decoded before it are kept.  ``Decoded.to_dict()`` is exactly the
 ``sniff --json`` object of DESIGN.md.
 
 ``tally()`` is the same decision process without building any objects, for
-``sniff -q`` on large files; ``tests/test_decode.py`` checks it agrees with
+``sniff -q`` on large files; ``tests/test_properties.py`` checks it agrees with
 ``decode_frame`` frame for frame (fixtures and mutated bytes).
 """
 

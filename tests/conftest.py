@@ -14,7 +14,7 @@ Without root, or where ``ip netns add`` is refused (unprivileged container), liv
 returns the ``CompletedProcess`` (text mode, output captured, 30 s timeout unless given).
 ``REPO_ROOT`` and ``repo_env()`` let a subprocess import this checkout's ``pcapping``.
 
-Kernel facts the live tests must respect are in ``pcapping/lab.py``'s docstring (the
+Kernel facts the live tests must respect are in ``pcapping/lab/__init__.py``'s docstring (the
 unreachable/prohibit answer budget of 5 per burst, the client's PMTU cache).
 """
 

@@ -1,4 +1,4 @@
-"""report.py: iputils 20221126 wording and number formatting, DESIGN.md JSON."""
+"""report/ping.py: iputils 20221126 wording and number formatting, DESIGN.md JSON."""
 
 from __future__ import annotations
 

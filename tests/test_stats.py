@@ -1,4 +1,4 @@
-"""PingStats: iputils counting rules, exact values (report.py rounds)."""
+"""PingStats: iputils counting rules, exact values (report/ping.py rounds)."""
 
 from __future__ import annotations
 

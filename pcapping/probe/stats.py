@@ -1,7 +1,7 @@
 """Ping statistics: raw counts and round-trip times, no rounding, no formatting.
 
 RTTs are kept as integer microseconds, exactly what two pcap timestamps (microsecond
-resolution) differ by, and in arrival order (``report.py`` derives iputils' integer
+resolution) differ by, and in arrival order (``report/ping.py`` derives iputils' integer
 min/avg/max/mdev and ewma from them).  Counting follows iputils ping:
 
 - a duplicate reply is not "received" but its RTT enters the averages;
@@ -62,7 +62,7 @@ class PingStats:
         self._acknowledge(seq)
         self.errors += 1
 
-    # --- derived values (exact; report.py rounds) ---
+    # --- derived values (exact; report/ping.py rounds) ---
     @property
     def loss_pct(self) -> float:
         if not self.transmitted:

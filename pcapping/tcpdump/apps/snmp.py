@@ -1,7 +1,7 @@
 """tcpdump 4.99's SNMP text (its snmp printer, no libsmi, ``-n``) for a quoted UDP datagram.
 
-Only the UDP datagram quoted inside an ICMP error reaches this printer (ports
-161/162).  ``snmp`` follows the convention of :mod:`pcapping.tcpdump.apps.text`: it
+The formatter calls it for UDP to or from ports 161/162, plain or quoted inside an
+ICMP error, in tcpdump's port precedence.  ``snmp`` follows the convention of :mod:`pcapping.tcpdump.apps.text`: it
 takes the frame bytes ``data``, the SNMP message offset ``p``, the payload
 ``length`` UDP claims and the capture end ``end``, and returns ``(text, hard)``.
 

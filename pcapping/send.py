@@ -476,6 +476,26 @@ def _loop(opts: Options, sink: Sink, stats: PingStats, tracker: Any, resolver: A
     return stats, stats.exit_status(count, deadline)
 
 
+def add_arguments(send: Any) -> None:
+    """``pcapping send``'s options (iputils ping's letters)."""
+    send.add_argument("host")
+    send.add_argument("-c", dest="count", type=int, default=None, help="stop after COUNT requests")
+    send.add_argument("-i", dest="interval_s", type=float, default=1.0, help="interval (s)")
+    send.add_argument("-W", dest="timeout_s", type=float, default=2.0, help="wait per reply (s)")
+    send.add_argument("-w", dest="deadline_s", type=float, default=None, help="deadline (s)")
+    send.add_argument("-t", dest="ttl", type=int, default=64, help="IP time to live")
+    send.add_argument("-s", dest="size", type=int, default=56, help="ICMP payload bytes")
+    send.add_argument("-M", dest="pmtudisc", default="dont", help="do|dont: set or clear DF")
+    send.add_argument("-I", dest="interface", default=None, help="interface to send on")
+    send.add_argument("-p", dest="pattern", default=None, help="hex bytes to fill the payload")
+    send.add_argument("-q", dest="quiet", action="store_true", help="only the summary")
+    send.add_argument("-D", dest="timestamps", action="store_true", help="timestamp each line")
+    send.add_argument("-n", dest="numeric", action="store_true", help="numeric output (always)")
+    send.add_argument("-v", dest="verbose", action="store_true", help="mention quoted checksums")
+    send.add_argument("--json", action="store_true", help="JSON Lines events")
+    send.add_argument("--write", metavar="FILE", default=None, help="write sent and matched frames")
+
+
 def _options_from(args: Any) -> Options:
     return Options(
         count=args.count, interval_s=args.interval_s, timeout_s=args.timeout_s,

@@ -8,6 +8,7 @@ and exit status 2.  Ctrl-C on a live capture ends it with tcpdump's counts.
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from collections.abc import Callable, Iterable
@@ -27,6 +28,24 @@ LINKTYPE_NAMES = {
     101: "RAW (Raw IP)", 108: "LOOP (OpenBSD loopback)", 113: "LINUX_SLL (Linux cooked v1)",
     228: "IPV4 (Raw IPv4)", 276: "LINUX_SLL2 (Linux cooked v2)",
 }
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """``pcapping sniff``'s options (tcpdump's letters)."""
+    p.add_argument("-i", dest="interface", default=None,
+                   help="capture live on IFACE (default: the default route's interface)")
+    p.add_argument("-r", dest="read", metavar="FILE", default=None, help="read a pcap/pcapng")
+    p.add_argument("-w", dest="write", metavar="FILE", default=None, help="also write frames")
+    p.add_argument("-c", dest="count", type=int, default=None,
+                   help="stop after COUNT frames (default: no limit)")
+    p.add_argument("--icmp", action="store_true", help="only ICMP (VLAN too) and ARP")
+    p.add_argument("-v", dest="verbose", action="count", default=0, help="tcpdump -v")
+    p.add_argument("-e", dest="link", action="store_true", help="print link-level header")
+    p.add_argument("-X", dest="hex", action="store_true", help="hex and ASCII dump")
+    p.add_argument("-n", dest="numeric", action="store_true", help="accepted; always numeric")
+    p.add_argument("--json", action="store_true", help="one JSON object per frame")
+    p.add_argument("-q", dest="quiet", action="store_true", help="only a closing summary")
+    p.add_argument("bpf", nargs="*", help="BPF filter expression")
 
 
 def _is_icmp_or_arp(d: Decoded) -> bool:

@@ -385,6 +385,12 @@ def demo(spec: LabSpec = LabSpec(), timeout_s: float = 15.0) -> int:  # noqa: B0
     return 0 if failures == 0 else 1
 
 
+def add_arguments(p: Any) -> None:
+    """``pcapping lab``'s arguments."""
+    p.add_argument("action", choices=["up", "down", "status", "demo"],
+                   help="build, remove, describe the lab, or run the demo in it")
+
+
 def run(args: Any) -> int:
     """Entry point for ``pcapping lab ACTION`` (``args.action`` in up|down|status|demo)."""
     spec = LabSpec()

@@ -1,9 +1,10 @@
 """tcpdump 4.99's SNMP text (its snmp printer, no libsmi, ``-n``) for a quoted UDP datagram.
 
 The formatter calls it for UDP to or from ports 161/162, plain or quoted inside an
-ICMP error, in tcpdump's port precedence.  ``snmp`` follows the convention of :mod:`pcapping.tcpdump.apps.text`: it
-takes the frame bytes ``data``, the SNMP message offset ``p``, the payload
-``length`` UDP claims and the capture end ``end``, and returns ``(text, hard)``.
+ICMP error, in tcpdump's port precedence.  ``snmp`` follows the convention of
+:mod:`pcapping.tcpdump.apps.text`: it takes the frame bytes ``data``, the SNMP message
+offset ``p``, the payload ``length`` UDP claims and the capture end ``end``, and returns
+``(text, hard)``.
 
 tcpdump reads the message as a tree of BER elements, one at a time, each read
 checked against both the claimed length and the captured bytes:

@@ -52,3 +52,18 @@ def checksum_should_be(stored: int, data: bytes) -> int:
     s = (s & 0xFFFF) + (s >> 16)
     s = (s & 0xFFFF) + (s >> 16)
     return s
+
+
+def checksum_update(checksum: int, old: int, new: int) -> int:
+    """The checksum field after one 16-bit word of the data went from ``old`` to ``new``.
+
+    RFC 1624's incremental update, ``HC' = ~(~HC + ~m + m')``, in one's-complement
+    arithmetic: what a prebuilt frame template uses to patch a sequence number or an
+    identifier in place without summing the whole message again.  It gives the same
+    field as recomputing, except that it may produce the other zero (0x0000 vs 0xFFFF)
+    where a message sums to all ones either way; both verify.
+    """
+    s = (~checksum & 0xFFFF) + (~old & 0xFFFF) + new
+    s = (s & 0xFFFF) + (s >> 16)
+    s = (s & 0xFFFF) + (s >> 16)
+    return ~s & 0xFFFF

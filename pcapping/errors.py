@@ -40,3 +40,10 @@ class Malformed(DecodeError):
 
 class PcappingError(Exception):
     """An operational failure: reported as one line, exit status 2."""
+
+
+# What to tell a user who lacks the privilege to capture or inject: never "give the Python
+# interpreter capabilities" (every script it runs would get them); the README's
+# "Privileges" section has the safer recipes.
+PRIVILEGE_ADVICE = "run with sudo (pcapping drops root once its handles are open), see " \
+    "'Privileges' in the README"

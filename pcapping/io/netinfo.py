@@ -13,9 +13,13 @@ Public API (addresses are raw 4-byte ``bytes``, as everywhere in pcapping)::
         gateway: bytes | None   # next-hop router, None when the destination is on-link
         destination: bytes      # the address asked about
         local: bool             # RTN_LOCAL: an own address or 127.x, goes over loopback
+        rtm_type: int           # RTN_UNICAST 1, RTN_LOCAL 2, RTN_BROADCAST 3, RTN_MULTICAST 5
         next_hop -> bytes       # gateway, or destination when on-link
+        broadcast -> bool       # a broadcast address (iputils refuses it without -b)
 
-    route_get(destination, interface=None) -> Route     # like `ip route get DST [oif IF]`
+    route_get(destination, interface=None, source=None) -> Route
+                                # like `ip route get DST [from SRC] [oif IF]`
+    interface_type(interface) -> int                     # ARPHRD_*: 1 Ethernet, 772 lo, 65534 tun
     interface_exists(interface) -> bool
     interface_mac(interface) -> bytes                    # 6 bytes, from /sys/class/net
     interface_mtu(interface) -> int
@@ -45,6 +49,7 @@ __all__ = [
     "interface_exists",
     "interface_mac",
     "interface_mtu",
+    "interface_type",
     "route_get",
 ]
 
@@ -58,6 +63,7 @@ _RTM_GETROUTE = 26
 _RTM_NEWADDR = 20
 _RTM_GETADDR = 22
 _RTA_DST = 1
+_RTA_SRC = 2
 _RTA_OIF = 4
 _RTA_GATEWAY = 5
 _RTA_PRIORITY = 6
@@ -68,6 +74,8 @@ _IFA_ADDRESS = 1
 _IFA_LOCAL = 2
 _RTN_UNICAST = 1
 _RTN_LOCAL = 2
+_RTN_BROADCAST = 3
+_RTN_MULTICAST = 5
 _RT_TABLE_MAIN = 254
 _IFF_UP = 0x1
 
@@ -90,11 +98,20 @@ class Route(NamedTuple):
     gateway: bytes | None
     destination: bytes
     local: bool
+    rtm_type: int = _RTN_UNICAST
 
     @property
     def next_hop(self) -> bytes:
         """The address whose MAC the frame goes to: the gateway, or the destination itself."""
         return self.gateway if self.gateway is not None else self.destination
+
+    @property
+    def broadcast(self) -> bool:
+        return self.rtm_type == _RTN_BROADCAST
+
+    @property
+    def multicast(self) -> bool:
+        return self.rtm_type == _RTN_MULTICAST
 
 
 def _dotted(addr: bytes) -> str:
@@ -177,14 +194,21 @@ def _ifname(ifindex: int) -> str:
         raise PcappingError(f"no interface with index {ifindex}") from None
 
 
-def route_get(destination: bytes, interface: str | None = None) -> Route:
+def route_get(
+    destination: bytes, interface: str | None = None, source: bytes | None = None
+) -> Route:
     """Ask the kernel for the route to ``destination``, like ``ip route get DST [oif IF]``.
 
-    Raises PcappingError for a bad address, an unknown interface or no usable route.
+    With ``source`` (``-I ADDRESS``) the lookup is made from that address, as ``ip route
+    get DST from SRC`` does, and the route's source is that address.  Raises PcappingError
+    for a bad address, an unknown interface or no usable route.
     """
     if len(destination) != 4:
         raise PcappingError(f"not an IPv4 address: {destination!r}")
-    body = _RTMSG.pack(socket.AF_INET, 32, 0, 0, 0, 0, 0, 0, 0) + _attr(_RTA_DST, destination)
+    body = _RTMSG.pack(socket.AF_INET, 32, 32 if source else 0, 0, 0, 0, 0, 0, 0)
+    body += _attr(_RTA_DST, destination)
+    if source is not None:
+        body += _attr(_RTA_SRC, source)
     if interface is not None:
         body += _attr(_RTA_OIF, struct.pack("=i", _ifindex(interface)))
     where = f" via interface {interface}" if interface is not None else ""
@@ -200,7 +224,8 @@ def route_get(destination: bytes, interface: str | None = None) -> Route:
         if _RTA_OIF not in attrs:
             break
         (ifindex,) = struct.unpack("=i", attrs[_RTA_OIF][:4])
-        source = attrs.get(_RTA_PREFSRC)
+        if source is None:
+            source = attrs.get(_RTA_PREFSRC)
         if source is None or len(source) != 4:
             raise PcappingError(
                 f"{_dotted(destination)}: no IPv4 source address on {_ifname(ifindex)}"
@@ -213,6 +238,7 @@ def route_get(destination: bytes, interface: str | None = None) -> Route:
             gateway=gateway if gateway is not None and len(gateway) == 4 else None,
             destination=bytes(destination),
             local=rtm_type == _RTN_LOCAL,
+            rtm_type=rtm_type,
         )
     raise PcappingError(f"{_dotted(destination)}{where}: {os.strerror(errno.ENETUNREACH)}")
 
@@ -253,6 +279,15 @@ def interface_mtu(interface: str) -> int:
         return int(text)
     except ValueError:
         raise PcappingError(f"{interface}: unreadable mtu {text!r}") from None
+
+
+def interface_type(interface: str) -> int:
+    """The interface's ARPHRD type: 1 Ethernet, 772 loopback, 65534 none (tun), ..."""
+    text = _sys_read(interface, "type")
+    try:
+        return int(text)
+    except ValueError:
+        raise PcappingError(f"{interface}: unreadable type {text!r}") from None
 
 
 def interface_addresses(interface: str) -> list[tuple[bytes, int]]:

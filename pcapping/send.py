@@ -1,57 +1,105 @@
-"""``pcapping send HOST`` and ``pcapping.ping()``: the live loop around ``PingTracker``.
+"""``pcapping send HOST`` and ``pcapping.ping()``: iputils ping, from the wire up.
 
-Two libpcap handles on the route's interface: handle A only injects (its filter accepts
-nothing); handle B captures our traffic (``icmp or arp`` involving our source address),
-non-blocking and waited on with ``select``.  A handle never sees the frames it injected,
-so B sees each request leave and its capture timestamp is the departure time the RTT is
-measured from; the reply's capture timestamp on the same handle is the arrival time.
+This module is the command's shell: options (defined once, in ``PingOptions`` and the
+table below), the route and the link, the handles, signals and privileges.  The work is
+done by the probe engine (``probe/engine.py``) running the ping strategy
+(``probe/ping.py``), which tells a report (``report/ping.py``) what happened.
 
-Scheduling follows iputils ping: a request every ``interval_s``; after the last one
-(``-c``), wait ``2 * max RTT`` (at least one interval) when a reply came, else ``-W``;
-stop early once every request was answered (replies + errors >= count); with ``-w``,
-keep sending until ``count`` replies or the deadline, and stop at the first error.
+The capture handle is opened in libpcap's immediate mode (``io/capture.py``) with a
+filter for our own traffic; frames leave through an ``AF_PACKET`` socket that receives
+nothing (``io/inject.py``); the capture handle sees each request leave, so an RTT is the
+difference of two capture timestamps.
 """
 
 from __future__ import annotations
 
 import os
-import select
 import signal
 import sys
-import time
-from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from pcapping.errors import PcappingError
-from pcapping.probe.stats import PingStats
-from pcapping.probe.tracker import Departed, EchoReplied, ErrorReported, TimedOut
+from pcapping.probe.ping import PMTUDISC, PingOptions
 
 MAX_SIZE = 65535 - 20 - 8
-SNAPLEN = 65535
-BUFFER_BYTES = 4 << 20
-
-
-class Options(NamedTuple):
-    count: int | None = None
-    interval_s: float = 1.0
-    timeout_s: float = 2.0
-    deadline_s: float | None = None
-    ttl: int = 64
-    size: int = 56
-    pmtudisc: str = "dont"
-    interface: str | None = None
-    pattern: str | None = None
-    quiet: bool = False
-    timestamps: bool = False
-    verbose: bool = False
+SNAPLEN = 262144  # a 65,535-byte datagram plus its link header must fit whole
+BUFFER_BYTES = 8 << 20
+BROADCAST_MAC = b"\xff" * 6
 
 
 class PingResult(NamedTuple):
-    """What ``pcapping.ping()`` returns: the JSON events (DESIGN.md), stats and exit status."""
+    """What ``pcapping.ping()`` returns: the JSON events (DESIGN), stats and exit status."""
 
     events: list[dict[str, Any]]
-    stats: PingStats
+    stats: Any
     exit_status: int
+
+
+# --- options: (flags, PingOptions field or extra dest, argparse keywords, help) ---------
+
+def _default(field: str) -> Any:
+    return PingOptions._field_defaults[field]
+
+
+_OPTIONS: list[tuple[tuple[str, ...], str, dict[str, Any], str]] = [
+    (("-c",), "count", {"type": int, "metavar": "COUNT"},
+     "stop after COUNT requests (default: until interrupted)"),
+    (("-i",), "interval_s", {"type": float, "metavar": "SECONDS"},
+     f"interval between requests (default: {_default('interval_s'):g}; 0 with -f)"),
+    (("-W",), "timeout_s", {"type": float, "metavar": "SECONDS"},
+     f"time to wait for a reply after the last request (default: {_default('timeout_s'):g};"
+     " 0: no limit); also the per-request timeout of --json"),
+    (("-w",), "deadline_s", {"type": int, "metavar": "SECONDS"},
+     "stop after SECONDS whatever happened (default: none; 0: none)"),
+    (("-t",), "ttl", {"type": int, "metavar": "TTL"},
+     f"IP time to live (default: {_default('ttl')})"),
+    (("-s",), "size", {"type": int, "metavar": "SIZE"},
+     f"ICMP payload bytes (default: {_default('size')}; larger than the path MTU is "
+     "fragmented, as -M allows)"),
+    (("-M",), "pmtudisc", {"metavar": "|".join(PMTUDISC)},
+     "path MTU discovery: do (DF, refuse above the path MTU), want (DF, fragment above it;"
+     " the default), dont (no DF), probe (DF, ignore the learnt path MTU)"),
+    (("-I",), "interface", {"metavar": "IFACE|ADDRESS"},
+     "send from this interface, or from this source address (default: the route's)"),
+    (("-p",), "pattern", {"metavar": "HEX"}, "up to 16 bytes of hex to fill the payload"),
+    (("-Q",), "tos", {"metavar": "TOS"}, "IP TOS byte, decimal or 0x hex (default: 0)"),
+    (("-l",), "preload", {"type": int, "metavar": "PRELOAD"},
+     f"send PRELOAD requests without waiting (default: {_default('preload')})"),
+    (("-f",), "flood", {"action": "store_true"},
+     "flood: as fast as replies come back (at least 100/s); dots for requests"),
+    (("-A",), "adaptive", {"action": "store_true"}, "adaptive interval (follows the RTT)"),
+    (("-O",), "outstanding", {"action": "store_true"},
+     "report a request still unanswered when the next one goes"),
+    (("-b",), "broadcast", {"action": "store_true"}, "allow pinging a broadcast address"),
+    (("-a",), "audible", {"action": "store_true"}, "ring the bell on each reply"),
+    (("-q",), "quiet", {"action": "store_true"}, "only the summary"),
+    (("-D",), "timestamps", {"action": "store_true"}, "print a timestamp before each line"),
+    (("-v",), "verbose", {"action": "store_true"},
+     "verbose: ident in replies, quoted checksums in errors"),
+]
+
+
+def add_arguments(p: Any) -> None:
+    """``pcapping send``'s options: iputils ping's letters, defaults from PingOptions."""
+    p.add_argument("host", nargs="?", help="name or IPv4 address")
+    for flags, dest, kw, text in _OPTIONS:
+        if kw.get("action") == "store_true":
+            p.add_argument(*flags, dest=dest, help=text, **kw)
+        else:  # None: not given (PingOptions supplies the default)
+            p.add_argument(*flags, dest=dest, default=None, help=text, **kw)
+    p.add_argument("-n", dest="numeric", action="store_true", help="numeric output (always)")
+    p.add_argument("-4", dest="ipv4", action="store_true", help="IPv4 (the only family yet)")
+    p.add_argument("-V", "--version", dest="version", action="store_true",
+                   help="print the version and exit")
+    p.add_argument("-Z", dest="user", default=None, metavar="USER",
+                   help="drop privileges to USER once the handles are open "
+                   "(default: the user who ran sudo, if any)")
+    p.add_argument("--json", action="store_true", help="JSON Lines events on stdout")
+    p.add_argument("--write", metavar="FILE", default=None,
+                   help="write every frame sent and matched to a pcap file")
+    # -4/-6 look like negative numbers to argparse, which would then read `-s -1` as an
+    # option; ping reads it as a value (and refuses it with its own words)
+    p._has_negative_number_optionals.clear()
 
 
 def _range_error(value: object, low: int, high: int) -> PcappingError:
@@ -66,24 +114,41 @@ def parse_pattern(text: str) -> bytes:
     return bytes(int(text[i : i + 2], 16) for i in range(0, min(len(text), 32), 2))
 
 
-def validate(opts: Options) -> bytes | None:
+def parse_tos(text: str) -> int:
+    """iputils' -Q: decimal, or hex after 0x."""
+    try:
+        tos = int(text[2:], 16) if text[:2] in ("0x", "0X") else int(text, 10)
+    except ValueError:
+        raise PcappingError(f"bad TOS value: {text}") from None
+    if not 0 <= tos <= 255:
+        raise PcappingError(f"the decimal value of TOS bits must be in range 0-255: {tos}")
+    return tos
+
+
+def validate(opts: PingOptions) -> bytes | None:
     """Check every option as iputils does; returns the parsed -p pattern."""
     if opts.count is not None and opts.count < 1:
         raise _range_error(opts.count, 1, 2**63 - 1)
     if not opts.interval_s >= 0 or opts.interval_s > 2**31 // 1000:
         raise PcappingError(f"bad timing interval: {opts.interval_s:g}")
-    if not opts.timeout_s >= 0.001 or opts.timeout_s > 2**31 // 1000:
+    if not opts.timeout_s >= 0 or opts.timeout_s > 2**31 // 1000:
         raise PcappingError(f"bad linger time: {opts.timeout_s:g}")
     if opts.deadline_s is not None and not 0 <= opts.deadline_s <= 2**31 - 1:
-        raise _range_error(f"{opts.deadline_s:g}", 0, 2**31 - 1)
+        raise _range_error(opts.deadline_s, 0, 2**31 - 1)
     if not 0 <= opts.ttl <= 255:
         raise _range_error(opts.ttl, 0, 255)
     if opts.size < 0:
         raise _range_error(opts.size, 0, 2**31 - 1)
     if opts.size > MAX_SIZE:
         raise PcappingError(f"packet size {opts.size} is too large. Maximum is {MAX_SIZE}")
-    if opts.pmtudisc not in ("do", "dont"):
+    if not 1 <= opts.preload <= 65536:
+        raise _range_error(opts.preload, 1, 65536)
+    if opts.pmtudisc is not None and opts.pmtudisc not in PMTUDISC:
         raise PcappingError(f"invalid -M argument: {opts.pmtudisc}")
+    if not 0 <= opts.tos <= 255:
+        raise PcappingError(f"the decimal value of TOS bits must be in range 0-255: {opts.tos}")
+    if opts.interval_ms and opts.preload > 1 and opts.interval_ms >= 2**31 // opts.preload:
+        raise PcappingError(f"illegal preload and/or interval: {opts.interval_ms}")
     return parse_pattern(opts.pattern) if opts.pattern is not None else None
 
 
@@ -105,424 +170,295 @@ def resolve(host: str) -> bytes:
     return socket.inet_aton(infos[0][4][0])
 
 
-class Sink:
-    """Where events go; ``run`` prints them, ``ping`` collects them."""
-
-    def header(self, line: str) -> None: ...
-    def start(self, obj: dict[str, Any]) -> None: ...
-    def reply(self, ev: EchoReplied) -> None: ...
-    def error(self, ev: ErrorReported) -> None: ...
-    def timeout(self, seq: int) -> None: ...
-    def summary(self, name: str, stats: PingStats, opts: Options) -> None: ...
+def _multicast_mac(addr: bytes) -> bytes:
+    return b"\x01\x00\x5e" + bytes((addr[1] & 0x7F, addr[2], addr[3]))
 
 
-class TextSink(Sink):
-    def __init__(self, opts: Options, write: Callable[[str], Any]) -> None:
-        self.opts = opts
-        self.write = write
+def drop_privileges(user: str | None) -> None:
+    """Become ``user`` (or the user who ran sudo) once every privileged handle is open.
 
-    def _line(self, text: str) -> None:
-        self.write(text + "\n")
-
-    def header(self, line: str) -> None:
-        self._line(line)
-
-    def reply(self, ev: EchoReplied) -> None:
-        if not self.opts.quiet:
-            from pcapping.report.ping import reply_line
-
-            self._line(reply_line(ev, self.opts.size, self.opts.timestamps))
-
-    def error(self, ev: ErrorReported) -> None:
-        if not self.opts.quiet:
-            from pcapping.report.ping import error_line
-
-            self._line(error_line(ev, self.opts.timestamps, self.opts.verbose))
-
-    def summary(self, name: str, stats: PingStats, opts: Options) -> None:
-        from pcapping.report.ping import summary_lines
-
-        self._line("\n".join(summary_lines(name, stats, opts.size, opts.interval_s)))
-
-
-class JsonSink(Sink):
-    def __init__(self, emit: Callable[[dict[str, Any]], Any]) -> None:
-        self.emit = emit
-
-    def start(self, obj: dict[str, Any]) -> None:
-        self.emit(obj)
-
-    def reply(self, ev: EchoReplied) -> None:
-        from pcapping.report.ping import json_reply
-
-        self.emit(json_reply(ev))
-
-    def error(self, ev: ErrorReported) -> None:
-        from pcapping.report.ping import json_error
-
-        self.emit(json_error(ev))
-
-    def timeout(self, seq: int) -> None:
-        self.emit({"event": "timeout", "seq": seq})
-
-    def summary(self, name: str, stats: PingStats, opts: Options) -> None:
-        from pcapping.report.ping import json_summary
-
-        self.emit(json_summary(name, stats))
-
-
-class RawIPInjector:
-    """Loopback: our IPv4 datagram (Ethernet header stripped) through an IP_HDRINCL socket.
-
-    A frame injected on ``lo`` with a packet socket arrives without a route attached, and
-    the kernel's input routing drops it as martian (a 127/8 destination without
-    ``route_localnet``, or one of our own addresses as source without ``accept_local``),
-    so on loopback the hand-built datagram goes out through the kernel's output path,
-    unchanged; the capture handle on ``lo`` still times its departure and the reply.
+    As tcpdump's ``-Z``: the capture and injection sockets stay usable, nothing else
+    the run does needs root.  ``-Z root`` (or running as root without sudo) keeps root.
     """
-
-    def __init__(self) -> None:
-        import socket
+    if os.geteuid() != 0:
+        return
+    if user is None:
+        uid, gid = os.environ.get("SUDO_UID"), os.environ.get("SUDO_GID")
+        if not uid or not gid or uid == "0":
+            return
+        name = os.environ.get("SUDO_USER")
+        uid_n, gid_n = int(uid), int(gid)
+    else:
+        import pwd
 
         try:
-            self.sock = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
-        except PermissionError:
-            raise PcappingError(
-                "lo: raw socket: Operation not permitted; run as root or give the interpreter "
-                "'setcap cap_net_raw,cap_net_admin+eip'") from None
-        self.sock.setsockopt(socket.IPPROTO_IP, socket.IP_HDRINCL, 1)
+            entry = pwd.getpwnam(user)
+        except KeyError:
+            raise PcappingError(f"-Z: unknown user {user!r}") from None
+        if entry.pw_uid == 0:
+            return
+        name, uid_n, gid_n = entry.pw_name, entry.pw_uid, entry.pw_gid
+    try:
+        if name:
+            os.initgroups(name, gid_n)
+        else:
+            os.setgroups([])
+        os.setgid(gid_n)
+        os.setuid(uid_n)
+    except OSError as exc:
+        raise PcappingError(f"cannot drop privileges: {exc.strerror or exc}") from None
 
-    def inject(self, frame: bytes) -> None:
-        datagram = frame[14:]
+
+class _Run:
+    """Everything one run opens, built from the route (closed by ``close``)."""
+
+    def __init__(self, host: str, opts: PingOptions, report_for: Any, write: str | None,
+                 user: str | None, warn: Any) -> None:
+        from pcapping.io import netinfo
+        from pcapping.io.capture import LiveCapture
+        from pcapping.io.inject import PacketInjector, RawIPInjector
+        from pcapping.probe.engine import Engine, Link
+        from pcapping.probe.ping import PingStrategy
+        from pcapping.probe.resolve import RETRANS_S, ArpResolver
+        from pcapping.wire.ipv4 import ip_bytes, ip_str
+
+        self.pattern = validate(opts)
+        self.dst = dst = resolve(host)
+        self.address = ip_str(dst)
+        interface, source = opts.interface, None
+        self.device = interface  # -I IFACE (None when -I named an address)
+        if interface is not None and not netinfo.interface_exists(interface):
+            try:
+                source = ip_bytes(interface)
+            except OSError:
+                raise PcappingError(f"unknown iface: {interface}") from None
+            interface = self.device = None
+            if not netinfo.route_get(source).local:
+                raise PcappingError(f"bind: Cannot assign requested address: {opts.interface}")
+        route = netinfo.route_get(dst, interface, source)
+        self.route = route
+        if route.broadcast or dst == b"\xff\xff\xff\xff":
+            if not opts.broadcast:
+                raise PcappingError(
+                    "Do you want to ping broadcast? Then -b. If not, check your local "
+                    "firewall rules")
+            warn("WARNING: pinging broadcast address\n")
+        self.multicast = route.broadcast or route.multicast or dst == b"\xff\xff\xff\xff"
+        if self.multicast and opts.pmtudisc is None:
+            opts = opts._replace(pmtudisc="do")
+        elif opts.pmtudisc is None:
+            opts = opts._replace(pmtudisc="want")
+        self.opts = opts
+        iface = route.interface
+        self.interface = iface
+        local = route.local or iface == "lo"
+        mtu = netinfo.interface_mtu(iface)
+        iftype = netinfo.interface_type(iface)
+        if local:
+            kind = "loopback"
+        elif iftype == 1:
+            kind = "ethernet"
+        elif iftype in (65534, 512, 776, 778, 823):  # none (tun), PPP, sit, ipgre, ip6tnl
+            kind = "raw"
+        else:
+            raise PcappingError(f"{iface}: link type {iftype} is not supported")
+        src_mac = netinfo.interface_mac(iface) if kind == "ethernet" else b"\0" * 6
+        self.source = route.source
+        src_txt = ip_str(route.source)
+        self.src_txt = src_txt
+        bpf = f"icmp and host {src_txt}" if kind != "ethernet" else (
+            f"(icmp or arp) and host {src_txt}")
+        self.capture = capture = LiveCapture(iface, bpf=bpf, snaplen=SNAPLEN, timeout_ms=1,
+                                             buffer_bytes=BUFFER_BYTES, immediate=True)
+        self.injector: Any = None
+        self.writer: Any = None
         try:
-            self.sock.sendto(datagram, (_dotted(datagram[16:20]), 0))
-        except OSError as exc:
-            raise PcappingError(f"lo: cannot send: {exc.strerror or exc}") from None
+            expected = {"ethernet": (1,), "loopback": (1,), "raw": (12, 14, 101, 228)}[kind]
+            if capture.linktype not in expected:
+                raise PcappingError(f"{iface}: link type {capture.linktype} is not supported")
+            self.injector = RawIPInjector() if kind == "loopback" else PacketInjector(iface)
+            drop_privileges(user)
+            if write is not None:
+                from pcapping.io.pcapfile import PcapWriter
+
+                self.writer = PcapWriter(write, linktype=101 if kind == "raw" else 1,
+                                         snaplen=SNAPLEN)
+            link = Link(iface, kind, capture.linktype, mtu if kind != "loopback" else 65535,
+                        src_mac, route.source)
+            retrans_s = min(RETRANS_S, opts.timeout_s / 4) if opts.timeout_s else RETRANS_S
+
+            def resolver(hop: bytes) -> ArpResolver:
+                return ArpResolver(src_mac, route.source, hop, retrans_s)
+
+            self.engine = Engine(link, capture, self.injector, resolver=resolver,
+                                 writer=self.writer)
+            dst_mac = None
+            if kind != "ethernet":
+                dst_mac = b"\0" * 6
+            elif route.broadcast or dst == b"\xff\xff\xff\xff":
+                dst_mac = BROADCAST_MAC
+            elif route.multicast:
+                dst_mac = _multicast_mac(dst)
+            self.strategy_ident = int.from_bytes(os.urandom(2), "big")
+            self.report = report_for(self)
+            self.strategy = PingStrategy(
+                opts, self.report, src=route.source, dst=dst, next_hop=route.next_hop,
+                dst_mac=dst_mac, engine=self.engine, pattern=self.pattern,
+                ident=self.strategy_ident,
+                clock_start=self.engine.clock())
+        except BaseException:
+            self.close()
+            raise
+
+    def start_event(self, host: str, mac: bytes | None) -> dict[str, Any]:
+        from pcapping.report.ping import json_start
+        from pcapping.wire.ethernet import mac_str
+        from pcapping.wire.ipv4 import ip_str
+
+        return json_start(host, self.address, self.interface, self.src_txt,
+                          ip_str(self.route.next_hop), mac_str(mac) if mac else None,
+                          self.strategy.ident, self.opts.size, self.opts.ttl)
+
+    def next_hop_mac(self) -> bytes | None:
+        if self.strategy.dst_mac is not None:
+            return self.strategy.dst_mac
+        return self.engine.macs.get(self.route.next_hop)
 
     def close(self) -> None:
-        self.sock.close()
+        self.capture.close()
+        if self.injector is not None:
+            self.injector.close()
+        if self.writer is not None:
+            self.writer.close()
 
 
-def _dotted(addr: bytes) -> str:
-    return ".".join(str(b) for b in addr)
+def session(host: str, opts: PingOptions, *, json_emit: Any = None, write: Any = print,
+            flush: Any = None, warn: Any = None, pcap: str | None = None, stop: Any = None,
+            detach_release: bool = False, user: str | None = None) -> tuple[Any, int]:
+    """Run one ping, telling text (``write``) or JSON (``json_emit``); (stats, status).
 
-
-class _Stop:
-    """Set by SIGINT (or by a library caller) to end the run after the statistics."""
-
-    def __init__(self) -> None:
-        self.flag = False
-        self.fd: int | None = None  # read end of the wakeup pipe, in select's list
-
-
-def _hand_off_release() -> None:
-    """Let a child process pay for releasing the packet sockets when this one exits.
-
-    Closing a libpcap handle on Linux waits for two RCU grace periods in the kernel
-    (ring teardown and ``packet_release``), about 12 ms each here: half the run time of
-    ``send -c 1``.  A forked child that keeps the descriptors until this process has
-    exited makes our own close a mere reference drop; the child (stdio closed, so nobody
-    waits for its output) then releases the sockets on its own.  CLI only.
+    ``flush`` (if given) is called whenever the run is about to wait, and at the end.
     """
-    try:
-        r, w = os.pipe()
-        pid = os.fork()
-    except OSError:
-        return
-    if pid == 0:
-        try:
-            signal.signal(signal.SIGINT, signal.SIG_IGN)
-            os.close(w)
-            for fd in (0, 1, 2):
-                try:
-                    os.close(fd)
-                except OSError:
-                    pass
-            os.read(r, 1)  # end of file once the parent has exited
-        finally:
-            os._exit(0)
-    os.close(r)  # w stays open until we exit
+    from pcapping.report.ping import (
+        JsonPingReport,
+        TextPingReport,
+        header_line,
+        pattern_line,
+        summary_lines,
+    )
 
+    warn = warn or (lambda text: sys.stderr.write(text))
 
-def session(host: str, opts: Options, sink: Sink, write: str | None = None,
-            stop: _Stop | None = None, detach_release: bool = False,
-            ) -> tuple[PingStats, int]:
-    """Run one ping; returns the statistics and ping's exit status."""
-    from pcapping.decode import decode_frame
-    from pcapping.io import netinfo
-    from pcapping.io.capture import LiveCapture
-    from pcapping.probe.resolve import RETRANS_S, ArpResolver
-    from pcapping.probe.tracker import PingTracker
-    from pcapping.report.ping import header_line, json_start, pattern_line
-    from pcapping.wire.ethernet import ZERO_MAC, mac_str
-    from pcapping.wire.ipv4 import ip_str
+    started: list[bool] = []
 
-    pattern = validate(opts)
-    dst = resolve(host)
-    address = ip_str(dst)
-    if opts.interface is not None and not netinfo.interface_exists(opts.interface):
-        raise PcappingError(f"unknown interface {opts.interface!r}")
-    route = netinfo.route_get(dst, opts.interface)
-    iface = route.interface
-    local = route.local or iface == "lo"
-    src = route.source
-    mtu = netinfo.interface_mtu(iface)
-    if opts.size + 28 > mtu and not local:
-        raise PcappingError(
-            f"local error: message too long, mtu={mtu} "
-            f"(-s {opts.size} needs fragmentation, which pcapping does not do)")
-    src_mac = ZERO_MAC if local else netinfo.interface_mac(iface)
+    def emit_json(obj: dict[str, Any]) -> None:
+        # the start event waits for the first event: by then the next hop is resolved
+        if not started:
+            started.append(True)
+            json_emit(run.start_event(host, run.next_hop_mac()))
+        json_emit(obj)
 
-    src_txt = ip_str(src)
-    bpf = f"(icmp or arp) and host {src_txt}"
-    capture = LiveCapture(iface, bpf=bpf, snaplen=SNAPLEN, timeout_ms=1,
-                          buffer_bytes=BUFFER_BYTES)
-    injector: LiveCapture | RawIPInjector | None = None
-    writer = None
-    try:
-        if capture.linktype != 1:
-            raise PcappingError(f"{iface}: link type {capture.linktype} is not Ethernet")
-        if local:
-            injector = RawIPInjector()
+    def report_for(run: _Run) -> Any:
+        report: Any
+        if json_emit is not None:
+            report = JsonPingReport(emit_json, warn)
         else:
-            injector = LiveCapture(iface, bpf="less 1", snaplen=128, timeout_ms=1,
-                                   buffer_bytes=1 << 16)
-        if write is not None:
-            from pcapping.io.pcapfile import PcapWriter
+            o = run.opts
+            report = TextPingReport(write, warn, size=o.size, dst=run.dst, quiet=o.quiet,
+                                    flood=o.flood, timestamps=o.timestamps,
+                                    verbose=o.verbose, audible=o.audible,
+                                    multicast=run.multicast, ident=run.strategy_ident)
+        if flush is not None:
+            report.flush = flush
+        return report
 
-            writer = PcapWriter(write, linktype=1, snaplen=SNAPLEN)
-        rnd = os.urandom(12)
-        ident = int.from_bytes(rnd[:2], "big")
-        tracker = PingTracker(
-            src=src, dst=dst, src_mac=src_mac, dst_mac=ZERO_MAC if local else None,
-            ident=ident, nonce=rnd[2:10], size=opts.size, ttl=opts.ttl,
-            dont_fragment=opts.pmtudisc == "do", pattern=pattern, timeout_s=opts.timeout_s,
-            ip_ident=int.from_bytes(rnd[10:12], "big"),
-        )
-        # The kernel's pacing (3 probes 1 s apart) unless -W is shorter: then the round
-        # fits in the wait, so `send -c 1 -W 2` to an absent host still says so.
-        retrans_s = min(RETRANS_S, opts.timeout_s / 4)
-        resolver = None if local else ArpResolver(src_mac, src, route.next_hop, retrans_s)
-        stats = PingStats()
+    run = _Run(host, opts, report_for, pcap, user, warn)
+    try:
+        if stop is not None:
+            run.engine.stop = stop
+        o = run.opts
+        if json_emit is None:
+            if run.pattern is not None and not o.quiet:
+                write(pattern_line(run.pattern) + "\n")
+            write(header_line(host, run.address, o.size, run.src_txt, run.device,
+                              strict_source=o.interface is not None) + "\n")
+        run.engine.run(run.strategy)
+        stats = run.strategy.stats
+        if json_emit is None:
+            write("\n".join(summary_lines(host, stats, o.size, o.shows_ipg)) + "\n")
+        else:
+            from pcapping.report.ping import json_summary
 
-        if pattern is not None and not opts.quiet:
-            sink.header(pattern_line(pattern))
-        sink.header(header_line(host, address, opts.size, src_txt, opts.interface))
-
-        def started(mac: bytes | None) -> None:
-            sink.start(json_start(host, address, iface, src_txt, ip_str(route.next_hop),
-                                  mac_str(mac) if mac is not None else None, ident,
-                                  opts.size, opts.ttl))
-
-        if local:
-            started(ZERO_MAC)
-        announced = local
-        return _loop(opts, sink, stats, tracker, resolver, capture, injector, writer,
-                     stop or _Stop(), started, announced, decode_frame)
+            emit_json(json_summary(host, stats))
+        if flush is not None:
+            flush()
+        return stats, stats.exit_status(o.count, o.deadline is not None)
     finally:
         if detach_release:
             sys.stdout.flush()
-            _hand_off_release()
-        capture.close()
-        if injector is not None:
-            injector.close()
-        if writer is not None:
-            writer.close()
+            from pcapping.io.inject import hand_off_release
+
+            hand_off_release()
+        run.close()
 
 
-def _loop(opts: Options, sink: Sink, stats: PingStats, tracker: Any, resolver: Any,
-          capture: Any, injector: Any, writer: Any, stop: _Stop,
-          started: Callable[[bytes | None], None], announced: bool,
-          decode_frame: Callable[..., Any], *, clock: Callable[[], float] = time.monotonic,
-          wall: Callable[[], float] = time.time,
-          wait: Callable[[list[int], float], list[int]] | None = None,
-          ) -> tuple[PingStats, int]:
-    """The schedule: send, probe ARP, read and match, until ping would stop.
-
-    ``clock`` (scheduling), ``wall`` (timestamps of local events) and ``wait`` (block
-    until a descriptor is readable or the delay passes) are parameters so the tests can
-    run the loop on a fake network with a fake clock.
-    """
-    mono = clock
-    if wait is None:
-        def wait(fds: list[int], delay: float) -> list[int]:
-            return select.select(fds, [], [], delay)[0]
-    count = opts.count
-    deadline = opts.deadline_s is not None
-    interval = opts.interval_s
-    queued: list[int] = []  # requests waiting for the next hop's MAC
-    seq = 0
-    t0 = mono()
-    next_send = t0
-    deadline_at = t0 + opts.deadline_s if opts.deadline_s is not None else None
-    linger_end: float | None = None
-    fds = [capture.fd] + ([stop.fd] if stop.fd is not None else [])
-
-    def record(c: Any) -> None:
-        if writer is not None:
-            writer.write(c.ts_sec, c.ts_usec, c.data, c.length)
-
-    def inject(frame: bytes) -> None:
-        injector.inject(frame)
-
-    while not stop.flag:
-        now = mono()
-        if count is not None and stats.received + stats.errors >= count:
-            break
-        if deadline and stats.errors:
-            break
-        if deadline_at is not None and now >= deadline_at:
-            break
-        if resolver is not None:
-            polled = resolver.poll(now)
-            if polled is not None:
-                what, frame = polled
-                if what == "probe" and frame is not None:
-                    inject(frame)
-                elif what == "failed":
-                    if not announced:
-                        started(None)
-                        announced = True
-                    when_failed = wall()
-                    for s in queued:
-                        ev = tracker.local_unreachable(s, when_failed)
-                        stats.error(ev.seq)
-                        sink.error(ev)
-                    queued.clear()
-                    continue
-        more = count is None or seq < count or deadline
-        if more and now >= next_send:
-            seq += 1
-            frame = tracker.request(seq, now)
-            stats.sent(now)
-            if tracker.dst_mac is not None:
-                inject(frame)
-            else:
-                queued.append(seq)
-                if not resolver.active:
-                    inject(resolver.start(now))
-            next_send += interval
-            if next_send < now - interval:
-                next_send = now
-            more = count is None or seq < count or deadline
-            if not more:
-                tmax_s = max(stats.rtts_us) / 1e6 if stats.rtts_us else 0.0
-                linger = max(2 * tmax_s, interval) if stats.received else opts.timeout_s
-                linger_end = now + linger
-        if announced:  # (requests waiting for the first ARP answer are not late yet)
-            for t in tracker.expire(now):
-                sink.timeout(t.seq)
-        if linger_end is not None and now >= linger_end:
-            break
-        wake = [linger_end, deadline_at, tracker.next_expiry() if announced else None]
-        if more:
-            wake.append(next_send)
-        if resolver is not None:
-            wake.append(resolver.deadline())
-        when = min(w for w in wake if w is not None) if any(
-            w is not None for w in wake) else now + 0.25
-        delay = when - mono()
-        if delay > 0:
-            ready = wait(fds, delay)
-            if stop.fd is not None and stop.fd in ready:
-                try:
-                    os.read(stop.fd, 512)
-                except OSError:
-                    pass
-        while True:
-            c = capture.read()
-            if c is None:
-                break
-            d = decode_frame(c.data, c.linktype, ts_sec=c.ts_sec, ts_usec=c.ts_usec,
-                             length=c.length)
-            if d.arp is not None:
-                if resolver is not None:
-                    if d.arp.spa == tracker.src and d.arp.sha == tracker.src_mac:
-                        record(c)  # our own who-has
-                    mac = resolver.handle(d)
-                    if mac is not None:
-                        record(c)
-                        tracker.dst_mac = mac
-                        if not announced:
-                            started(mac)
-                            announced = True
-                        for s in queued:
-                            inject(tracker.frame(s))
-                        queued.clear()
-                continue
-            ev = tracker.handle(d)
-            if ev is None:
-                continue
-            record(c)
-            if isinstance(ev, Departed):
-                continue
-            if isinstance(ev, EchoReplied):
-                if ev.checksum_ok:
-                    stats.reply(ev.seq, ev.rtt_us, ev.duplicate)
-                else:
-                    stats.corrupt()
-                sink.reply(ev)
-            elif isinstance(ev, ErrorReported):
-                if not ev.checksum_ok:
-                    stats.corrupt()
-                elif ev.counted:
-                    stats.error(ev.seq)
-                sink.error(ev)
-    if not announced:
-        started(None)
-    for t in tracker.expire(mono(), final=True):
-        if isinstance(t, TimedOut):
-            sink.timeout(t.seq)
-    return stats, stats.exit_status(count, deadline)
+def options_from(args: Any) -> PingOptions:
+    """PingOptions from parsed arguments: what was given, PingOptions' defaults otherwise."""
+    values = {f: getattr(args, f) for f in PingOptions._fields
+              if getattr(args, f, None) is not None}
+    if "tos" in values:
+        values["tos"] = parse_tos(values["tos"])
+    values["interval_given"] = "interval_s" in values
+    return PingOptions(**values)
 
 
-def add_arguments(send: Any) -> None:
-    """``pcapping send``'s options (iputils ping's letters)."""
-    send.add_argument("host")
-    send.add_argument("-c", dest="count", type=int, default=None, help="stop after COUNT requests")
-    send.add_argument("-i", dest="interval_s", type=float, default=1.0, help="interval (s)")
-    send.add_argument("-W", dest="timeout_s", type=float, default=2.0, help="wait per reply (s)")
-    send.add_argument("-w", dest="deadline_s", type=float, default=None, help="deadline (s)")
-    send.add_argument("-t", dest="ttl", type=int, default=64, help="IP time to live")
-    send.add_argument("-s", dest="size", type=int, default=56, help="ICMP payload bytes")
-    send.add_argument("-M", dest="pmtudisc", default="dont", help="do|dont: set or clear DF")
-    send.add_argument("-I", dest="interface", default=None, help="interface to send on")
-    send.add_argument("-p", dest="pattern", default=None, help="hex bytes to fill the payload")
-    send.add_argument("-q", dest="quiet", action="store_true", help="only the summary")
-    send.add_argument("-D", dest="timestamps", action="store_true", help="timestamp each line")
-    send.add_argument("-n", dest="numeric", action="store_true", help="numeric output (always)")
-    send.add_argument("-v", dest="verbose", action="store_true", help="mention quoted checksums")
-    send.add_argument("--json", action="store_true", help="JSON Lines events")
-    send.add_argument("--write", metavar="FILE", default=None, help="write sent and matched frames")
+class _Output:
+    """stdout, buffered by us: one write per wake-up however Python's stdout is set up
+    (``PYTHONUNBUFFERED`` makes each ``write`` a system call: two per request in ``-f``)."""
 
+    LIMIT = 4096  # pieces held at most (a flood that never waits still writes)
 
-def _options_from(args: Any) -> Options:
-    return Options(
-        count=args.count, interval_s=args.interval_s, timeout_s=args.timeout_s,
-        deadline_s=args.deadline_s, ttl=args.ttl, size=args.size, pmtudisc=args.pmtudisc,
-        interface=args.interface, pattern=args.pattern, quiet=args.quiet,
-        timestamps=args.timestamps, verbose=args.verbose,
-    )
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+        self.parts: list[str] = []
+        self._append = self.parts.append
+
+    def write(self, text: str) -> None:
+        self._append(text)
+        if len(self.parts) >= self.LIMIT:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.parts:
+            text = "".join(self.parts)
+            self.parts.clear()
+            self.stream.write(text)
+        self.stream.flush()
 
 
 def run(args: Any) -> int:
     """Entry point of ``pcapping send`` (cli.py turns PcappingError into exit status 2)."""
-    opts = _options_from(args)
+    if args.version:
+        from pcapping.cli import version_text
+
+        print(f"{version_text()} (send: iputils ping 20221126 compatible)")
+        return 0
+    if args.host is None:
+        raise PcappingError("usage error: Destination address required")
+    opts = options_from(args)
     out = sys.stdout
 
-    def write(text: str) -> None:
-        out.write(text)
-        out.flush()
-
-    sink: Sink
+    write = out.write
+    json_emit = None
     if args.json:
         import json
 
-        sink = JsonSink(lambda obj: write(json.dumps(obj, separators=(",", ":")) + "\n"))
-    else:
-        sink = TextSink(opts, write)
+        def json_emit(obj: dict[str, Any]) -> None:
+            write(json.dumps(obj, separators=(",", ":")) + "\n")
 
-    stop = _Stop()
+    from pcapping.probe.engine import Stop
+
+    stop = Stop()
     rfd, wfd = os.pipe()
     os.set_blocking(wfd, False)
     os.set_blocking(rfd, False)
@@ -531,16 +467,21 @@ def run(args: Any) -> int:
     def on_sigint(signum: int, frame: Any) -> None:
         stop.flag = True
 
-    old = signal.signal(signal.SIGINT, on_sigint)
+    def on_sigquit(signum: int, frame: Any) -> None:
+        stop.status = True
+
+    old_int = signal.signal(signal.SIGINT, on_sigint)
+    old_quit = signal.signal(signal.SIGQUIT, on_sigquit)
     old_wakeup = signal.set_wakeup_fd(wfd)
     try:
-        stats, status = session(args.host, opts, sink, write=args.write, stop=stop,
-                                detach_release=True)
-        sink.summary(args.host, stats, opts)
+        _stats, status = session(args.host, opts, json_emit=json_emit, write=write,
+                                 flush=out.flush, pcap=args.write, stop=stop, detach_release=True,
+                                 user=args.user)
         return status
     finally:
         signal.set_wakeup_fd(old_wakeup)
-        signal.signal(signal.SIGINT, old)
+        signal.signal(signal.SIGINT, old_int)
+        signal.signal(signal.SIGQUIT, old_quit)
         os.close(rfd)
         os.close(wfd)
 
@@ -548,16 +489,17 @@ def run(args: Any) -> int:
 def ping(host: str, *, write: str | None = None, **options: Any) -> PingResult:
     """Library API: run ``send`` and return its JSON events, statistics and exit status.
 
-    Options are those of ``Options`` (``count``, ``interval_s``, ``timeout_s``,
-    ``deadline_s``, ``ttl``, ``size``, ``pmtudisc``, ``interface``, ``pattern``, ...).
-    Raises ``PcappingError`` for what the command reports with exit status 2.
+    Options are the fields of ``PingOptions`` (``count``, ``interval_s``, ``timeout_s``,
+    ``deadline_s``, ``ttl``, ``size``, ``pmtudisc``, ``interface``, ``pattern``,
+    ``preload``, ``flood``, ...); ``write`` names a pcap file to write.  Raises
+    ``PcappingError`` for what the command reports with exit status 2.
     """
-    unknown = set(options) - set(Options._fields)
+    unknown = set(options) - set(PingOptions._fields)
     if unknown:
         raise TypeError(f"ping() got unexpected options: {', '.join(sorted(unknown))}")
-    opts = Options(**options)
+    if "interval_s" in options:
+        options.setdefault("interval_given", True)
+    opts = PingOptions(**options)
     events: list[dict[str, Any]] = []
-    sink = JsonSink(events.append)
-    stats, status = session(host, opts, sink, write=write)
-    sink.summary(host, stats, opts)
+    stats, status = session(host, opts, json_emit=events.append, pcap=write)
     return PingResult(events, stats, status)

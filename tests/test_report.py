@@ -6,8 +6,8 @@ import json
 
 import pytest
 
+from pcapping.probe.events import EchoReplied, ErrorReported
 from pcapping.probe.stats import PingStats
-from pcapping.probe.tracker import EchoReplied, ErrorReported
 from pcapping.report.ping import (
     error_line,
     error_text,
@@ -18,6 +18,7 @@ from pcapping.report.ping import (
     reply_line,
     rtt_summary,
     rtt_text,
+    status_line,
     summary_lines,
 )
 
@@ -150,9 +151,35 @@ def test_summary_duplicates_corrupted_pipe() -> None:
     assert lines[3].endswith(" ms, pipe 6")
 
 
+def _timed(rtts: list[int]) -> PingStats:
+    s = PingStats()
+    for r in rtts:
+        s.rtt(r)
+    return s
+
+
 def test_integer_mdev_like_iputils() -> None:
-    assert rtt_summary([34, 53, 73]) == (34, 53, 73, 15)  # kernel ping printed 0.015
-    assert rtt_summary([47, 56, 53]) == (47, 52, 56, 3)
+    assert rtt_summary(_timed([34, 53, 73])) == (34, 53, 73, 15)  # kernel ping printed 0.015
+    assert rtt_summary(_timed([47, 56, 53])) == (47, 52, 56, 3)
+
+
+def test_status_line_like_iputils_sigquit() -> None:
+    s = _stats([117, 76], 3)
+    assert status_line(s) == "\r2/3 packets, 33% loss, min/avg/ewma/max = " \
+        "0.076/0.096/0.111/0.117 ms"  # ewma: (117*8 + 76 - 117) // 8
+    assert status_line(PingStats()) == "\r0/0 packets, 0% loss"
+
+
+def test_header_with_source_address() -> None:
+    assert header_line("t", "10.77.3.2", 56, "10.77.1.2", None, strict_source=True) == (
+        "PING t (10.77.3.2) from 10.77.1.2 : 56(84) bytes of data.")
+
+
+def test_ipg_ewma_only_when_asked() -> None:
+    s = _stats([50, 60, 70], 3)
+    s.last_send = 0.002
+    assert "ipg/ewma" not in summary_lines("x", s)[3]
+    assert summary_lines("x", s, ipg=True)[3].endswith(", ipg/ewma 1.000/0.053 ms")
 
 
 def test_json_numbers_are_numbers() -> None:

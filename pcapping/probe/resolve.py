@@ -1,15 +1,24 @@
-"""Our own ARP exchange for the next hop: pure builder, matcher and retry state machine.
+"""Next-hop resolution (ARP now, NDP in the same shape): pure builders, matchers and timers.
 
-It paces itself like the Linux neighbour code with default sysctls (``mcast_solicit`` 3,
-``retrans_time_ms`` 1000): a request at once, again after 1 s and 2 s, and the address is
-given up 1 s after the third, i.e. 3 s after the first (``send`` shortens the spacing to
-a quarter of ``-W`` when that is less, so the verdict comes within the wait).  Kernel
-``ping`` then prints ``From <own address> icmp_seq=N Destination Host Unreachable`` for
-every request queued meanwhile, all at once; the next request starts a new round.
-``send.py`` does the I/O.
+A ``Resolver`` resolves one address.  It paces itself like the Linux neighbour code with
+default sysctls (``mcast_solicit`` 3, ``retrans_time_ms`` 1000): a solicitation at once,
+again after 1 s and 2 s, and the address is given up 1 s after the third, i.e. 3 s after
+the first (``send`` shortens the spacing to a quarter of ``-W`` when that is less, so the
+verdict comes within the wait).  Kernel ``ping`` then prints ``From <own address>
+icmp_seq=N Destination Host Unreachable`` for every request queued meanwhile, all at once;
+the next request starts a new round.  The engine does the I/O and keeps one resolver per
+next hop.
+
+Results are typed values, like the matchers' events:
+
+- ``Solicit(frame)``: send this frame now (the first solicitation comes from ``start``);
+- ``Resolved(address, mac)``: the answer (also learnt outside a round);
+- ``Unresolved(address)``: the round is over and nobody answered.
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple, Protocol
 
 from pcapping.decode import Decoded
 from pcapping.wire.arp import ARPPacket
@@ -17,6 +26,32 @@ from pcapping.wire.ethernet import BROADCAST, ZERO_MAC, EthernetHeader
 
 RETRANS_S = 1.0
 PROBES = 3
+
+
+class Solicit(NamedTuple):
+    frame: bytes
+
+
+class Resolved(NamedTuple):
+    address: bytes
+    mac: bytes
+
+
+class Unresolved(NamedTuple):
+    address: bytes
+
+
+class Resolver(Protocol):
+    """What the engine needs of ARP (IPv4) and NDP (IPv6) resolution."""
+
+    address: bytes
+    mac: bytes | None
+    active: bool
+
+    def start(self, now: float) -> Solicit: ...
+    def deadline(self) -> float | None: ...
+    def poll(self, now: float) -> Solicit | Unresolved | None: ...
+    def handle(self, d: Decoded) -> Resolved | None: ...
 
 
 def arp_request(src_mac: bytes, src_ip: bytes, target_ip: bytes) -> bytes:
@@ -35,8 +70,38 @@ def arp_answer(d: Decoded, src_ip: bytes, target_ip: bytes) -> bytes | None:
     return arp.sha
 
 
+class Pacing:
+    """The kernel's solicitation schedule: ``probes`` tries ``retrans_s`` apart."""
+
+    def __init__(self, retrans_s: float = RETRANS_S, probes: int = PROBES) -> None:
+        self.retrans_s = retrans_s
+        self.probes = probes
+        self.active = False  # a round of solicitations is under way
+        self.sent = 0
+        self.next_at = 0.0
+
+    def begin(self, now: float) -> None:
+        self.active = True
+        self.sent = 1
+        self.next_at = now + self.retrans_s
+
+    def deadline(self) -> float | None:
+        return self.next_at if self.active else None
+
+    def due(self, now: float) -> str | None:
+        """"again" when the next solicitation is due, "over" when the round is lost."""
+        if not self.active or now < self.next_at:
+            return None
+        if self.sent < self.probes:
+            self.sent += 1
+            self.next_at += self.retrans_s
+            return "again"
+        self.active = False
+        return "over"
+
+
 class ArpResolver:
-    """Resolution of one IPv4 address; ``poll`` says when to probe again or give up."""
+    """ARP for one IPv4 address (RFC 826), paced like the kernel."""
 
     def __init__(
         self, src_mac: bytes, src_ip: bytes, target_ip: bytes,
@@ -44,43 +109,43 @@ class ArpResolver:
     ) -> None:
         self.src_mac = src_mac
         self.src_ip = src_ip
-        self.target_ip = target_ip
-        self.retrans_s = retrans_s
-        self.probes = probes
+        self.address = target_ip
+        self.pacing = Pacing(retrans_s, probes)
         self.mac: bytes | None = None
-        self.active = False  # a round of probes is under way
-        self.sent = 0
-        self.next_at = 0.0
+
+    @property
+    def active(self) -> bool:
+        return self.pacing.active
 
     def frame(self) -> bytes:
-        return arp_request(self.src_mac, self.src_ip, self.target_ip)
+        return arp_request(self.src_mac, self.src_ip, self.address)
 
-    def start(self, now: float) -> bytes:
-        """Begin a round: the first probe's frame."""
-        self.active = True
-        self.sent = 1
-        self.next_at = now + self.retrans_s
-        return self.frame()
+    def start(self, now: float) -> Solicit:
+        """Begin a round: the first solicitation."""
+        self.pacing.begin(now)
+        return Solicit(self.frame())
 
     def deadline(self) -> float | None:
-        return self.next_at if self.active else None
+        return self.pacing.deadline()
 
-    def poll(self, now: float) -> tuple[str, bytes | None] | None:
-        """("probe", frame) to send again, ("failed", None) when the round is lost, or None."""
-        if not self.active or now < self.next_at:
-            return None
-        if self.sent < self.probes:
-            self.sent += 1
-            self.next_at += self.retrans_s
-            return ("probe", self.frame())
-        self.active = False
-        return ("failed", None)
+    def poll(self, now: float) -> Solicit | Unresolved | None:
+        due = self.pacing.due(now)
+        if due == "again":
+            return Solicit(self.frame())
+        if due == "over":
+            return Unresolved(self.address)
+        return None
 
-    def handle(self, d: Decoded) -> bytes | None:
-        """The MAC, the first time an answer arrives (also learnt outside a round)."""
-        mac = arp_answer(d, self.src_ip, self.target_ip)
+    def handle(self, d: Decoded) -> Resolved | None:
+        """The answer, the first time it arrives (also outside a round)."""
+        mac = arp_answer(d, self.src_ip, self.address)
         if mac is None or self.mac is not None:
             return None
         self.mac = mac
-        self.active = False
-        return mac
+        self.pacing.active = False
+        return Resolved(self.address, mac)
+
+    def is_own_request(self, d: Decoded) -> bool:
+        """Our own who-has, seen leaving on the capture handle."""
+        arp = d.arp
+        return arp is not None and arp.spa == self.src_ip and arp.sha == self.src_mac

@@ -13,8 +13,8 @@ import math
 import struct
 from typing import Any
 
+from pcapping.probe.events import EchoReplied, ErrorReported, LocalError, TimedOut, Unassembled
 from pcapping.probe.stats import PingStats
-from pcapping.probe.tracker import EchoReplied, ErrorReported
 from pcapping.wire.ipv4 import ip_str
 
 # iputils needs a struct timeval (16 bytes) of payload to time a reply.
@@ -98,26 +98,45 @@ def pattern_line(pattern: bytes) -> str:
 
 def header_line(
     name: str, address: str, size: int, source: str | None = None,
-    interface: str | None = None,
+    interface: str | None = None, strict_source: bool = False,
 ) -> str:
-    """``PING host (addr) [from src dev: ]56(84) bytes of data.``"""
-    via = f"from {source} {interface}: " if interface else ""
+    """``PING host (addr) [from src dev: ]56(84) bytes of data.``
+
+    iputils names the source when ``-I`` was given: ``from SRC IFACE: `` for an interface,
+    ``from SRC : `` for an address.
+    """
+    via = f"from {source} {interface or ''}: " if interface or strict_source else ""
     return f"PING {name} ({address}) {via}{size}({size + 28}) bytes of data."
 
 
-def reply_line(ev: EchoReplied, size: int, timestamps: bool = False) -> str:
+def reply_line(ev: EchoReplied, size: int, timestamps: bool = False, ident: int | None = None,
+               wrong_source: bool = False, show_dup: bool = True) -> str:
+    """``64 bytes from ADDR: icmp_seq=N [ident=I] ttl=T time=X ms [(DUP!)] ...``."""
     out = [_stamp(ev.ts) if timestamps else "",
-           f"{ev.icmp_length} bytes from {ip_str(ev.src)}: icmp_seq={ev.seq} ttl={ev.ttl}"]
+           f"{ev.icmp_length} bytes from {ip_str(ev.src)}: icmp_seq={ev.seq}"]
+    if ident is not None:
+        out.append(f" ident={ident}")
+    out.append(f" ttl={ev.ttl}")
     if ev.truncated:
         out.append(" (truncated)")
         return "".join(out)
     if size >= TIMING_MIN_SIZE and ev.rtt_us is not None:
         out.append(" " + rtt_text(ev.rtt_us))
-    if ev.duplicate:
+    if ev.duplicate and show_dup:
         out.append(" (DUP!)")
     if not ev.checksum_ok:
         out.append(" " + cksum_verdict(ev.checksum, ev.checksum_should_be))
+    if wrong_source:
+        out.append(" (DIFFERENT ADDRESS!)")
     return "".join(out)
+
+
+def unassembled_line(ev: Unassembled, timestamps: bool = False) -> str:
+    """A fragmented answer that was never whole (kernel ping would say nothing at all)."""
+    stamp = _stamp(ev.ts) if timestamps else ""
+    seq = f" icmp_seq={ev.seq}" if ev.seq is not None else ""
+    return (f"{stamp}From {ip_str(ev.src)}{seq} Fragmented reply not reassembled "
+            f"({ev.reason}, {ev.fragments} fragments)")
 
 
 def error_line(ev: ErrorReported, timestamps: bool = False, verbose: bool = False) -> str:
@@ -141,25 +160,17 @@ def _ms3(us: int) -> str:
     return f"{us // 1000}.{us % 1000:03d}"
 
 
-def rtt_summary(rtts_us: list[int]) -> tuple[int, int, int, int]:
-    """iputils' integer (min, avg, max, mdev) in microseconds."""
-    total = len(rtts_us)
-    tsum = sum(rtts_us)
-    tsum2 = float(sum(r * r for r in rtts_us))
+def rtt_summary(stats: PingStats) -> tuple[int, int, int, int]:
+    """iputils' integer (min, avg, max, mdev) in microseconds, from its accumulators."""
+    total = stats.timed
+    tsum = stats.tsum
+    tsum2 = float(stats.tsum2)
     tmavg = tsum // total
     if tsum < 2**31 - 1:
         tmvar = int((tsum2 - (tsum * tsum) // total) / total)
     else:
         tmvar = int(tsum2 / total) - tmavg * tmavg
-    return min(rtts_us), tmavg, max(rtts_us), math.isqrt(max(tmvar, 0))
-
-
-def ewma_us8(rtts_us: list[int]) -> int:
-    """iputils' smoothed RTT (times 8)."""
-    rtt = 0
-    for t in rtts_us:
-        rtt = t * 8 if not rtt else rtt + t - rtt // 8
-    return rtt
+    return stats.tmin, tmavg, stats.tmax, math.isqrt(max(tmvar, 0))
 
 
 def time_ms(stats: PingStats) -> int:
@@ -167,9 +178,13 @@ def time_ms(stats: PingStats) -> int:
 
 
 def summary_lines(
-    name: str, stats: PingStats, size: int = 56, interval_s: float = 1.0
+    name: str, stats: PingStats, size: int = 56, ipg: bool = False
 ) -> list[str]:
-    """The statistics block, from the blank line before it to the (maybe empty) last line."""
+    """The statistics block, from the blank line before it to the (maybe empty) last line.
+
+    ``ipg``: print iputils' ``ipg/ewma`` (it does for ``-f``, ``-A`` and an interval that
+    rounds to 0 ms).
+    """
     first = [f"{stats.transmitted} packets transmitted, {stats.received} received"]
     if stats.duplicates:
         first.append(f", +{stats.duplicates} duplicates")
@@ -180,19 +195,43 @@ def summary_lines(
     if stats.transmitted:
         first.append(f", {_c_float(stats.loss_pct):g}% packet loss, time {time_ms(stats)}ms")
     last: list[str] = []
-    timing = size >= TIMING_MIN_SIZE and stats.rtts_us
+    timing = size >= TIMING_MIN_SIZE and stats.timed
     if stats.received and timing:
-        tmin, tavg, tmax, tmdev = rtt_summary(stats.rtts_us)
+        tmin, tavg, tmax, tmdev = rtt_summary(stats)
         last.append(f"rtt min/avg/max/mdev = {_ms3(tmin)}/{_ms3(tavg)}/{_ms3(tmax)}/"
                     f"{_ms3(tmdev)} ms")
     if stats.pipesize > 1:
         last.append(f"pipe {stats.pipesize}")
-    if stats.received and interval_s == 0 and stats.transmitted > 1:
+    if stats.received and ipg and stats.transmitted > 1:
         ipg = int(stats.time_s * 1e6) // (stats.transmitted - 1)
-        rtt8 = ewma_us8(stats.rtts_us)
+        rtt8 = stats.rtt8
         last.append(f"ipg/ewma {ipg // 1000}.{ipg % 1000:03d}/"
                     f"{rtt8 // 8000}.{(rtt8 // 8) % 1000:03d} ms")
     return ["", f"--- {name} ping statistics ---", "".join(first), ", ".join(last)]
+
+
+def status_line(stats: PingStats) -> str:
+    """The interim statistics SIGQUIT prints (on stderr, as iputils' ``status``)."""
+    loss = 0
+    if stats.transmitted:
+        loss = (stats.transmitted - stats.received) * 100 // stats.transmitted
+    out = f"\r{stats.received}/{stats.transmitted} packets, {loss}% loss"
+    if stats.received and stats.timed:
+        tavg = stats.tsum // stats.timed
+        rtt8 = stats.rtt8
+        out += (f", min/avg/ewma/max = {_ms3(stats.tmin)}/{_ms3(tavg)}/"
+                f"{rtt8 // 8000}.{(rtt8 // 8) % 1000:03d}/{_ms3(stats.tmax)} ms")
+    return out
+
+
+def outstanding_line(seq: int) -> str:
+    """``-O``: the previous request is still unanswered when the next one goes."""
+    return f"no answer yet for icmp_seq={seq}"
+
+
+def local_error_text(mtu: int) -> str:
+    """What iputils prints (on stderr) when a request is larger than the path MTU allows."""
+    return f"local error: message too long, mtu={mtu}"
 
 
 # --- JSON Lines (DESIGN.md) ---
@@ -211,9 +250,14 @@ def json_start(
 
 
 def json_reply(ev: EchoReplied) -> dict[str, Any]:
-    return {"event": "reply", "seq": ev.seq, "from": ip_str(ev.src), "bytes": ev.icmp_length,
-            "ttl": ev.ttl, "rtt_ms": None if ev.rtt_us is None else round(ev.rtt_us / 1000, 3),
-            "ts": round(ev.ts, 6), "duplicate": ev.duplicate, "checksum_ok": ev.checksum_ok}
+    out = {"event": "reply", "seq": ev.seq, "from": ip_str(ev.src), "bytes": ev.icmp_length,
+           "ttl": ev.ttl, "rtt_ms": None if ev.rtt_us is None else round(ev.rtt_us / 1000, 3),
+           "ts": round(ev.ts, 6), "duplicate": ev.duplicate, "checksum_ok": ev.checksum_ok}
+    if ev.fragments > 1:
+        out["fragments"] = ev.fragments
+    if ev.truncated:
+        out["truncated"] = True
+    return out
 
 
 def json_error(ev: ErrorReported) -> dict[str, Any]:
@@ -239,4 +283,135 @@ def json_summary(target: str, stats: PingStats) -> dict[str, Any]:
             "corrupted": stats.corrupted, "errors": stats.errors,
             "loss_pct": round(stats.loss_pct, 3), "time_ms": time_ms(stats),
             "rtt_min_ms": _r3(stats.rtt_min_ms), "rtt_avg_ms": _r3(stats.rtt_avg_ms),
-            "rtt_max_ms": _r3(stats.rtt_max_ms), "rtt_mdev_ms": _r3(stats.rtt_mdev_ms)}
+            "rtt_max_ms": _r3(stats.rtt_max_ms), "rtt_mdev_ms": _r3(stats.rtt_mdev_ms),
+            "rtt_p50_ms": _r3(stats.percentile_ms(50)), "rtt_p90_ms": _r3(stats.percentile_ms(90)),
+            "rtt_p99_ms": _r3(stats.percentile_ms(99)), "jitter_ms": _r3(stats.jitter_ms)}
+
+
+def json_local_error(ev: LocalError) -> dict[str, Any]:
+    return {"event": "error", "seq": ev.seq, "from": None, "type": None, "code": None,
+            "mtu": ev.mtu, "local": True, "text": local_error_text(ev.mtu),
+            "ts": round(ev.ts, 6), "checksum_ok": True}
+
+
+def json_unassembled(ev: Unassembled) -> dict[str, Any]:
+    return {"event": "unassembled", "seq": ev.seq, "from": ip_str(ev.src), "reason": ev.reason,
+            "fragments": ev.fragments, "ts": round(ev.ts, 6)}
+
+
+# --- reports: what PingStrategy tells, as text or as JSON events ---
+
+class TextPingReport:
+    """iputils ping's output: lines on ``write`` (stdout), local errors on ``warn`` (stderr).
+
+    ``-f`` prints iputils' flood marks instead of lines: ``.`` per request, a backspace
+    per reply, ``E`` per error.
+    """
+
+    def __init__(self, write: Any, warn: Any, *, size: int, dst: bytes, quiet: bool = False,
+                 flood: bool = False, timestamps: bool = False, verbose: bool = False,
+                 audible: bool = False, multicast: bool = False, ident: int | None = None,
+                 screen_width: int | None = None) -> None:
+        self.write = write
+        self.warn = warn
+        self.size = size
+        self.dst = dst
+        self.quiet = quiet
+        self.flood = flood and not quiet
+        self.timestamps = timestamps
+        self.verbose = verbose
+        self.audible = audible
+        self.multicast = multicast
+        self.ident = ident if verbose else None
+        self.screen_width = screen_width
+        if quiet or self.flood:  # replies print nothing or a mark: no event needed
+            self.reply_mark = self._mark
+        if self.flood:
+            self.sent_mark = self.sent
+
+    def _mark(self, ok: bool) -> None:
+        if self.flood:
+            self.write("\b \b" if ok else "\bC")
+
+    def line(self, text: str) -> None:
+        self.write(text + "\n")
+
+    def sent(self, seq: int) -> None:
+        if self.flood:
+            self.write(".")
+
+    def outstanding(self, seq: int) -> None:
+        if not self.quiet and not self.flood:
+            self.line(outstanding_line(seq))
+
+    def reply(self, ev: EchoReplied) -> None:
+        if self.quiet:
+            return
+        if self.flood:
+            self.write("\b \b" if ev.checksum_ok else "\bC")
+            return
+        wrong = not self.multicast and ev.src != self.dst
+        self.line(reply_line(ev, self.size, self.timestamps, self.ident, wrong,
+                             show_dup=not self.multicast or self.verbose))
+        if self.audible and not ev.duplicate:
+            self.write("\a")
+
+    def error(self, ev: ErrorReported) -> None:
+        if self.quiet:
+            return
+        if self.flood:
+            if ev.counted:
+                self.write("\bE")
+            return
+        self.line(error_line(ev, self.timestamps, self.verbose))
+
+    def local_error(self, ev: LocalError) -> None:
+        if self.quiet:
+            return
+        if self.flood:
+            self.write("E")
+            return
+        self.warn(f"pcapping: {local_error_text(ev.mtu)}\n")
+
+    def unassembled(self, ev: Unassembled) -> None:
+        if not self.quiet and not self.flood:
+            self.line(unassembled_line(ev, self.timestamps))
+
+    def timeout(self, ev: TimedOut) -> None:
+        pass
+
+    def status(self, stats: PingStats) -> None:
+        self.warn(status_line(stats) + "\n")
+
+
+class JsonPingReport:
+    """DESIGN's JSON Lines events, handed to ``emit`` as dicts."""
+
+    def __init__(self, emit: Any, warn: Any = None) -> None:
+        self.emit = emit
+        self.warn = warn
+
+    def sent(self, seq: int) -> None:
+        pass
+
+    def outstanding(self, seq: int) -> None:
+        pass
+
+    def reply(self, ev: EchoReplied) -> None:
+        self.emit(json_reply(ev))
+
+    def error(self, ev: ErrorReported) -> None:
+        self.emit(json_error(ev))
+
+    def local_error(self, ev: LocalError) -> None:
+        self.emit(json_local_error(ev))
+
+    def unassembled(self, ev: Unassembled) -> None:
+        self.emit(json_unassembled(ev))
+
+    def timeout(self, ev: TimedOut) -> None:
+        self.emit(json_timeout(ev.seq))
+
+    def status(self, stats: PingStats) -> None:
+        if self.warn is not None:
+            self.warn(status_line(stats) + "\n")

@@ -1,0 +1,738 @@
+"""The ping strategy: iputils ping's echo requests, schedule and counting, on the engine.
+
+``PingStrategy`` builds our echo requests from one prebuilt template (the sequence number
+and identifiers patched in place, the ICMP checksum updated incrementally, RFC 1624),
+recognises what answers them, keeps the statistics and tells its report what happened.
+Its state is bounded: per-sequence arrays over the 16-bit sequence space (as iputils'
+``rcvd_tbl``), a queue of outstanding requests no longer than what can be in flight, and
+``PingStats``' accumulators, so memory does not grow with ``-c``.
+
+Matching (the product contract):
+
+- a reply is ours when it is an echo reply to our source address with our identifier, a
+  sequence number we sent, and our per-run nonce at the start of its payload: another
+  pinger on the same host, even one using the same identifier, is never counted;
+- an error is ours when the datagram it quotes is our echo request to the target (our
+  identifier, a sequence we sent, and the nonce when the router quoted that far);
+- the RTT runs from the capture timestamp of our request leaving (the engine's
+  departure) to the capture timestamp of the reply (of its last fragment, when it came in
+  pieces: a reply is matched only once it is whole).
+
+``fast`` recognises the common case (an unfragmented echo reply with a 20-byte header
+and good checksums) from the raw bytes; anything else goes through ``on_frame`` and the
+full decoder, which gives the same answer for the frames ``fast`` takes (a test holds
+them to it).
+
+Scheduling and stopping follow iputils 20221126 (``pinger``, ``main_loop``,
+``__schedule_exit``): the interval/preload tokens of ``IntervalPacer``; after the last
+request of ``-c`` wait ``2 * max RTT`` (at least one interval) when a reply came, else
+``-W`` (``-W 0``: no limit); stop early once every request was answered (replies +
+errors >= count); with ``-w``, keep sending until ``count`` replies or the deadline (``-w
+0``: none), and stop at the first error.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import time
+from array import array
+from collections import deque
+from typing import Any, NamedTuple, Protocol
+
+from pcapping.decode import Decoded
+from pcapping.probe.engine import Frame, IntervalPacer, Probe
+from pcapping.probe.events import (
+    EchoReplied,
+    ErrorReported,
+    LocalError,
+    TimedOut,
+    Unassembled,
+)
+from pcapping.probe.stats import PingStats
+from pcapping.wire.checksum import checksum_should_be, checksum_update, internet_checksum
+from pcapping.wire.frag import ReassemblyFailed
+from pcapping.wire.icmp import ICMPEcho, ICMPError, parse_icmp
+
+NONCE_BYTES = 8
+_META = struct.Struct("=IIII")
+SEQ_SPACE = 0x10000
+PMTUDISC = ("do", "dont", "want", "probe")
+
+
+class PingOptions(NamedTuple):
+    """Every option of ``send`` / ``ping()``, with iputils' defaults (defined once here)."""
+
+    count: int | None = None        # -c: stop after COUNT requests (None: until stopped)
+    interval_s: float = 1.0         # -i
+    interval_given: bool = False    # -i was given (so -f keeps it)
+    timeout_s: float = 10.0         # -W: linger after the last request without a reply
+    deadline_s: float | None = None  # -w: 0 or None means none
+    ttl: int = 64                   # -t
+    size: int = 56                  # -s: ICMP payload bytes
+    pmtudisc: str | None = None     # -M do|dont|want|probe (None: want; do for broadcast)
+    interface: str | None = None    # -I IFACE
+    source: str | None = None       # -I ADDRESS
+    pattern: str | None = None      # -p
+    tos: int = 0                    # -Q
+    preload: int = 1                # -l
+    flood: bool = False             # -f
+    adaptive: bool = False          # -A
+    outstanding: bool = False       # -O
+    broadcast: bool = False         # -b
+    audible: bool = False           # -a
+    quiet: bool = False             # -q
+    timestamps: bool = False        # -D
+    verbose: bool = False           # -v
+
+    @property
+    def interval_ms(self) -> int:
+        if self.flood and not self.interval_given:
+            return 0
+        return int(self.interval_s * 1000)
+
+    @property
+    def deadline(self) -> float | None:
+        return self.deadline_s if self.deadline_s else None
+
+    @property
+    def shows_ipg(self) -> bool:
+        """iputils prints ``ipg/ewma`` for -f, -A and an interval of 0 ms."""
+        return self.flood or self.adaptive or self.interval_ms == 0
+
+
+class PingReport(Protocol):
+    """What a ping report is told (``report/ping.py`` has the text and JSON ones)."""
+
+    def sent(self, seq: int) -> None: ...
+    def outstanding(self, seq: int) -> None: ...
+    def reply(self, ev: EchoReplied) -> None: ...
+    def error(self, ev: ErrorReported) -> None: ...
+    def local_error(self, ev: LocalError) -> None: ...
+    def unassembled(self, ev: Unassembled) -> None: ...
+    def timeout(self, ev: TimedOut) -> None: ...
+    def status(self, stats: PingStats) -> None: ...
+
+
+def make_payload(size: int, nonce: bytes, pattern: bytes | None = None) -> bytes:
+    """iputils' payload (bytes 0, 1, 2, ... or the -p pattern repeated) with our nonce first."""
+    if pattern:
+        body = (pattern * (size // len(pattern) + 1))[:size]
+    else:
+        body = bytes(i & 0xFF for i in range(size))
+    n = min(NONCE_BYTES, size)
+    return nonce[:n] + body[n:]
+
+
+def pmtu_decision(mode: str, datagram_len: int, path_mtu: int,
+                  link_mtu: int) -> tuple[bool, int | None]:
+    """(DF bit, local-error MTU or None) for one request, as the kernel decides.
+
+    ``do``: DF, refused locally above the path MTU; ``probe``: DF, ignores the learnt path
+    MTU, refused only above the link's; ``want``: DF while the datagram fits the path MTU,
+    else sent in fragments without it; ``dont``: never DF, fragmented when too large.
+    """
+    if mode == "do":
+        return True, (path_mtu if datagram_len > path_mtu else None)
+    if mode == "probe":
+        return True, (link_mtu if datagram_len > link_mtu else None)
+    if mode == "dont":
+        return False, None
+    return datagram_len <= path_mtu, None  # want
+
+
+class PingStrategy:
+    """One ping run on the engine (see the module docstring)."""
+
+    def __init__(
+        self,
+        opts: PingOptions,
+        report: PingReport,
+        *,
+        src: bytes,
+        dst: bytes,
+        next_hop: bytes | None,
+        dst_mac: bytes | None,
+        engine: Any,
+        ident: int | None = None,
+        nonce: bytes | None = None,
+        ip_ident: int | None = None,
+        pattern: bytes | None = None,
+        clock_start: float = 0.0,
+    ) -> None:
+        rnd = os.urandom(12)
+        self.opts = opts
+        self.report = report
+        self.src = src
+        self.dst = dst
+        self.next_hop = next_hop
+        self.dst_mac = dst_mac
+        self.engine = engine
+        self.ident = (int.from_bytes(rnd[:2], "big") if ident is None else ident) & 0xFFFF
+        self.nonce = (rnd[2:10] if nonce is None else nonce)[:NONCE_BYTES]
+        self.ip_ident = (int.from_bytes(rnd[10:12], "big") if ip_ident is None
+                         else ip_ident) & 0xFFFF
+        self.size = opts.size
+        self.payload = make_payload(opts.size, self.nonce, pattern)
+        self._nonce_len = min(NONCE_BYTES, opts.size)
+        self.stats = PingStats()
+        self.pacer = IntervalPacer(opts.interval_ms, opts.preload)
+        self.deadline_at = (clock_start + opts.deadline) if opts.deadline else None
+        self._deadline = opts.deadline is not None
+        # per wire sequence number (iputils' 16-bit space)
+        self.departed_us = array("q", bytes(8 * SEQ_SPACE))  # capture time; 0: not seen
+        self.answered = bytearray(SEQ_SPACE)  # 1 replied (good checksum), 2 errored
+        self._pending: deque[tuple[float, int]] = deque()  # (sent at, seq) in send order
+        self.ntransmitted = 0
+        self.acked = 0
+        self.linger_end: float | None = None
+        self._build_template(opts)
+        # fast-path constants
+        self._ident_b = self.ident.to_bytes(2, "big")
+        self._nonce_b = self.nonce[: self._nonce_len]
+        self._lane: Any = None  # pump()'s prebuilt frame, False when it cannot serve
+        # a report that needs no reply events (quiet, flood) takes a mark instead
+        self._mark = getattr(report, "reply_mark", None)
+        self._dot = getattr(report, "sent_mark", None)
+
+    # --- building ---
+    def _build_template(self, opts: PingOptions) -> None:
+        icmp = ICMPEcho(False, self.ident, 0, self.payload).encode()
+        total = 20 + len(icmp)
+        self.datagram_len = total
+        head = bytearray(20)
+        head[0] = 0x45
+        head[1] = opts.tos & 0xFF
+        head[2:4] = total.to_bytes(2, "big")
+        head[8] = opts.ttl
+        head[9] = 1
+        head[12:16] = self.src
+        head[16:20] = self.dst
+        self._template = head + icmp  # patched in place for every request
+        self._icmp_seq = 0
+        self._icmp_csum = int.from_bytes(icmp[2:4], "big")
+        self._set_ip_checksum(self._template)
+        self._pmtu_key: int | None = -1  # the learnt path MTU the answer below is for
+        self._pmtu_answer: tuple[bool, int | None] = (False, None)
+
+    def datagram(self, seq: int, df: bool) -> bytes:
+        """The whole IPv4 datagram of echo request ``seq``."""
+        wire = seq & 0xFFFF
+        t = self._template
+        if wire != self._icmp_seq:
+            csum = self._icmp_csum = checksum_update(self._icmp_csum, self._icmp_seq, wire)
+            self._icmp_seq = wire
+            t[26] = wire >> 8
+            t[27] = wire & 0xFF
+            t[22] = csum >> 8
+            t[23] = csum & 0xFF
+        if df:  # an atomic datagram: identification 0, as Linux sends DF pings (RFC 6864)
+            if t[6] != 0x40 or t[4] or t[5]:
+                t[4] = t[5] = 0
+                t[6] = 0x40
+                self._set_ip_checksum(t)
+            return bytes(t)
+        ipid = (self.ip_ident + wire) & 0xFFFF
+        t[4] = ipid >> 8
+        t[5] = ipid & 0xFF
+        t[6] = 0
+        self._set_ip_checksum(t)
+        return bytes(t)
+
+    @staticmethod
+    def _set_ip_checksum(t: bytearray) -> None:
+        t[10] = t[11] = 0
+        csum = internet_checksum(t[:20])
+        t[10] = csum >> 8
+        t[11] = csum & 0xFF
+
+    # --- the engine's questions ---
+    def in_flight(self) -> int:
+        """iputils' in_flight(): requests sent and not yet acknowledged."""
+        diff = (self.ntransmitted - self.acked) & 0xFFFF
+        if diff <= 0x7FFF:
+            return diff
+        return self.ntransmitted - self.stats.received - self.stats.errors
+
+    def pending(self) -> bool:
+        count = self.opts.count
+        return count is None or self.ntransmitted < count or self.opts.deadline is not None
+
+    def was_sent(self, seq: int) -> bool:
+        """Whether wire sequence ``seq`` went out in this run (all have, once it wrapped)."""
+        return 0 < seq <= self.ntransmitted or self.ntransmitted > 0xFFFF
+
+    def next_probes(self, now: float, n: int) -> list[Probe]:
+        # -O: iputils tests its "received" bit, which only a reply sets (errors do not)
+        if self.opts.outstanding and self.ntransmitted and self.answered[
+                self.ntransmitted & 0xFFFF] != 1:
+            self.report.outstanding(self.ntransmitted % SEQ_SPACE)
+        self.ntransmitted += 1
+        seq = self.ntransmitted & 0xFFFF
+        self.departed_us[seq] = 0
+        self.answered[seq] = 0
+        stats = self.stats
+        stats.transmitted += 1
+        if stats.first_send is None:
+            stats.first_send = now
+        stats.last_send = now
+        if self._dot is not None:
+            self._dot(seq)
+        engine = self.engine
+        key = engine.pmtu.get(self.dst)
+        if key != self._pmtu_key:
+            self._pmtu_key = key
+            self._pmtu_answer = pmtu_decision(self.opts.pmtudisc, self.datagram_len,
+                                              engine.path_mtu(self.dst), engine.link.mtu)
+        df, refused = self._pmtu_answer
+        if refused is not None:
+            stats.errors += 1
+            self.answered[seq] = 2
+            self.report.local_error(LocalError(seq, refused, now))
+            return []
+        self._pending.append((now, seq))
+        return [Probe(seq, self.datagram(seq, df), self.next_hop, self.dst_mac)]
+
+    def pump(self, now: float) -> int | None:
+        """The flood fast lane (``-f``, ``-i 0``): send the next request from a prebuilt
+        frame (link header included) patched in place, skipping the engine's generic
+        path; None when this run or this moment does not qualify (the engine then takes
+        the generic path: ARP not resolved yet, a fragmented or refused size, -O, -A).
+        """
+        lane = self._lane
+        if lane is None:
+            lane = self._lane = self._build_lane()
+            if not lane:
+                return None
+        elif lane is False or self.engine.pmtu.get(self.dst) != self._pmtu_key:
+            return None
+        count = self.opts.count
+        pacer = self.pacer
+        sent = 0
+        while True:
+            nt = self.ntransmitted
+            if count is not None and nt >= count:
+                return sent
+            in_flight = (nt - self.acked) & 0xFFFF
+            if in_flight > 0x7FFF:
+                in_flight = nt - self.stats.received - self.stats.errors
+            if in_flight >= pacer.preload and pacer._ntokens(now) < pacer.MIN_INTERVAL_MS:
+                return sent
+            pacer.cur = now
+            self._lane_send(nt + 1, now, lane)
+            sent += 1
+
+    def _lane_send(self, nt: int, now: float, lane: tuple) -> None:
+        frame, off, send = lane
+        self.ntransmitted = nt
+        seq = nt & 0xFFFF
+        c = (~self._lane_csum & 0xFFFF) + (~self._lane_seq & 0xFFFF) + seq  # RFC 1624
+        c = (c & 0xFFFF) + (c >> 16)
+        c = (c & 0xFFFF) + (c >> 16)
+        csum = self._lane_csum = ~c & 0xFFFF
+        self._lane_seq = seq
+        frame[off + 6] = seq >> 8
+        frame[off + 7] = seq & 0xFF
+        frame[off + 2] = csum >> 8
+        frame[off + 3] = csum & 0xFF
+        # the reply this request asks for: type 0, checksum 0x0800 more (RFC 1624 again)
+        r = self._lane_reply
+        r[4] = seq >> 8
+        r[5] = seq & 0xFF
+        c = (~csum & 0xFFFF) + 0xF7FF
+        c = (c & 0xFFFF) + (c >> 16)
+        c = ~((c & 0xFFFF) + (c >> 16)) & 0xFFFF
+        r[0] = c >> 8
+        r[1] = c & 0xFF
+        self.departed_us[seq] = 0
+        self.answered[seq] = 0
+        stats = self.stats
+        stats.transmitted += 1
+        stats.last_send = now
+        if self._dot is not None:
+            self._dot(seq)
+        self._pending.append((now, seq))
+        try:
+            send(frame)
+        except OSError as exc:
+            self.engine._send_failed(exc, len(frame))
+
+    def _build_lane(self) -> tuple[bytearray, int, Any] | bool | None:
+        """The lane, False if this run can never use it, None if not yet."""
+        opts = self.opts
+        engine = self.engine
+        link = engine.link
+        if opts.interval_ms or opts.outstanding or opts.adaptive or link.kind == "loopback":
+            return False
+        if self.ntransmitted == 0:
+            return None  # the first request goes the generic way (and resolves the hop)
+        mac = self.dst_mac if self.dst_mac is not None else engine.macs.get(self.next_hop)
+        if mac is None and link.kind == "ethernet":
+            return None
+        self._pmtu_key = engine.pmtu.get(self.dst)
+        df, refused = pmtu_decision(opts.pmtudisc, self.datagram_len,
+                                    engine.path_mtu(self.dst), link.mtu)
+        if refused is not None or not df:
+            return False
+        header = link.header(mac or b"\0" * 6) if link.kind == "ethernet" else b""
+        frame = bytearray(header + self.datagram(self.ntransmitted & 0xFFFF, True))
+        off = len(header) + 20  # the ICMP header in the frame
+        self._lane_seq = self.ntransmitted & 0xFFFF
+        self._lane_csum = int.from_bytes(frame[off + 2:off + 4], "big")
+        self._lane_reply = bytearray(frame[off + 2:])  # checksum onwards of the reply
+        self._lane_reply_at = off - len(header) + 2  # its offset from the IP header
+        self.pacer.cur = self.pacer.cur if self.pacer.cur is not None else 0.0
+        return frame, off, engine.injector.send
+
+    def departed(self, key: Any, ts_sec: int, ts_usec: int) -> None:
+        if not self.departed_us[key]:
+            self.departed_us[key] = ts_sec * 1_000_000 + ts_usec
+
+    def next_deadline(self) -> float | None:
+        wake = [self.linger_end, self.deadline_at]
+        pending = self._pending
+        while pending and self.answered[pending[0][1]]:
+            pending.popleft()
+        if pending and self.opts.timeout_s > 0:
+            wake.append(pending[0][0] + self.opts.timeout_s)
+        return min((w for w in wake if w is not None), default=None)
+
+    def expire(self, now: float) -> None:
+        """JSON's per-request ``timeout`` events (``-W`` after each request; none for 0)."""
+        pending = self._pending
+        limit = self.opts.timeout_s
+        if limit <= 0:
+            return
+        while pending:
+            at, seq = pending[0]
+            if self.answered[seq]:
+                pending.popleft()
+                continue
+            if now - at < limit:
+                break
+            pending.popleft()
+            self.report.timeout(TimedOut(seq))
+
+    def done(self, now: float) -> bool:
+        opts = self.opts
+        stats = self.stats
+        count = opts.count
+        if count is not None and stats.received + stats.errors >= count:
+            return True
+        if self._deadline:
+            if stats.errors:
+                return True
+            if self.deadline_at is not None and now >= self.deadline_at:
+                return True
+            return False
+        if count is not None and self.ntransmitted >= count:
+            if self.linger_end is None:
+                if stats.received:
+                    self.linger_end = now + max(2 * stats.tmax / 1e6,
+                                                self.opts.interval_ms / 1000.0)
+                elif opts.timeout_s > 0:
+                    self.linger_end = now + opts.timeout_s
+            return self.linger_end is not None and now >= self.linger_end
+        return False
+
+    def finish(self, now: float) -> None:
+        pending = self._pending
+        while pending:
+            _, seq = pending.popleft()
+            if not self.answered[seq]:
+                self.report.timeout(TimedOut(seq))
+
+    def status(self) -> None:
+        self.report.status(self.stats)
+
+    def idle(self) -> None:
+        flush = getattr(self.report, "flush", None)
+        if flush is not None:
+            flush()
+
+    # --- matching ---
+    def _acknowledge(self, seq: int) -> None:
+        diff = (self.ntransmitted - seq) & 0xFFFF
+        if diff <= 0x7FFF:
+            if 0 < ((seq - self.acked) & 0xFFFF) <= 0x7FFF or (
+                    self.ntransmitted - self.acked) & 0xFFFF > 0x7FFF:
+                self.acked = seq
+
+    claims_departures = True  # ``fast`` sees our unfragmented requests leave
+
+    def fast(self, data: bytes, l3: int, ts_sec: int, ts_usec: int) -> bool:
+        """Our unfragmented request leaving, or an unfragmented echo reply of ours with good
+        checksums, recognised from the raw bytes; anything else is declined."""
+        lane = self._lane
+        if lane:
+            if data == lane[0]:  # the flood lane's request, as it left
+                seq = self._lane_seq
+                if not self.departed_us[seq]:
+                    self.departed_us[seq] = ts_sec * 1_000_000 + ts_usec
+                return True
+            at = l3 + self._lane_reply_at
+            if (data[at:at + len(self._lane_reply)] == self._lane_reply and data[at - 2] == 0
+                    and data[l3] == 0x45 and self._lane_ip_ok(data, l3, at)):
+                if self._mark is not None and not self.opts.adaptive:
+                    self._counted(self._lane_seq, ts_sec * 1_000_000 + ts_usec)
+                    return True
+        n = self._nonce_len
+        if data[l3 + 28:l3 + 28 + n] != self._nonce_b or data[l3 + 24:l3 + 26] != self._ident_b:
+            return False
+        if data[l3] != 0x45 or data[l3 + 9] != 1 or data[l3 + 6] & 0x3F or data[l3 + 7]:
+            return False
+        if l3 and data[l3 - 2:l3] != b"\x08\x00":
+            return False
+        kind = data[l3 + 20]
+        seq = (data[l3 + 26] << 8) | data[l3 + 27]
+        if kind == 8:
+            if data[l3 + 12:l3 + 16] != self.src or data[l3 + 16:l3 + 20] != self.dst:
+                return False
+            if not self.was_sent(seq) or self.departed_us[seq]:
+                return False
+            self.departed_us[seq] = ts_sec * 1_000_000 + ts_usec
+            return True
+        nt = self.ntransmitted
+        if kind or data[l3 + 16:l3 + 20] != self.src or not (0 < seq <= nt or nt > 0xFFFF):
+            return False
+        total = (data[l3 + 2] << 8) | data[l3 + 3]
+        end = l3 + total
+        if total < 28 or end > len(data):
+            return False
+        from_bytes = int.from_bytes
+        h = from_bytes(data[l3:l3 + 20], "big")
+        if not h or h % 0xFFFF:
+            return False
+        m = from_bytes(data[l3 + 20:end], "big")
+        if total & 1:
+            m <<= 8
+        if not m or m % 0xFFFF:
+            return False
+        if self._mark is not None and not self.opts.adaptive:
+            self._counted(seq, ts_sec * 1_000_000 + ts_usec)
+            return True
+        self._replied(seq, data[l3 + 12:l3 + 16], data[l3 + 8], total - 20, ts_sec, ts_usec,
+                      True, (data[l3 + 22] << 8) | data[l3 + 23], None, 1)
+        return True
+
+    def fast_batch(self, buf: bytes, meta: bytes, n: int, l3: int) -> list[tuple] | None:
+        """``fast`` over one ``next_batch`` result in one call (the flood lane's reading):
+        returns the records it declined as (data, sec, usec), or None when it took them
+        all; without a lane it hands each record to ``fast``."""
+        declined = None
+        unpack = _META.unpack_from
+        lane = self._lane
+        if not lane:
+            fast = self.fast
+            for i in range(0, n << 4, 16):
+                sec, usec, off, caplen = unpack(meta, i)
+                data = buf[off:off + caplen]
+                if not fast(data, l3, sec, usec):
+                    (declined := declined or []).append((data, sec, usec))
+            return declined
+        request = lane[0]
+        reply = self._lane_reply
+        at = l3 + self._lane_reply_at
+        size = len(reply)
+        departed = self.departed_us
+        counted = self._counted if self._mark is not None and not self.opts.adaptive else None
+        for i in range(0, n << 4, 16):
+            sec, usec, off, caplen = unpack(meta, i)
+            data = buf[off:off + caplen]
+            if data == request:  # the lane's request, as it left
+                seq = self._lane_seq
+                if not departed[seq]:
+                    departed[seq] = sec * 1_000_000 + usec
+                continue
+            if (counted is not None and data[at:at + size] == reply and data[at - 2] == 0
+                    and data[l3] == 0x45 and self._lane_ip_ok(data, l3, at)):
+                counted(self._lane_seq, sec * 1_000_000 + usec)
+                continue
+            if not self.fast(data, l3, sec, usec):
+                (declined := declined or []).append((data, sec, usec))
+        return declined
+
+    def _lane_ip_ok(self, data: bytes, l3: int, at: int) -> bool:
+        """The IP header around an ICMP part that equals the expected reply: ours, whole,
+        unfragmented, with a good checksum (the ICMP checksum is right by construction)."""
+        if data[l3 + 9] != 1 or data[l3 + 16:l3 + 20] != self.src or data[l3 + 6] & 0x3F:
+            return False
+        if data[l3 + 7] or (data[l3 + 2] << 8 | data[l3 + 3]) != at - l3 + len(
+                self._lane_reply):
+            return False
+        if l3 and data[l3 - 2:l3] != b"\x08\x00":
+            return False
+        h = int.from_bytes(data[l3:l3 + 20], "big")
+        return bool(h) and not h % 0xFFFF
+
+    def _counted(self, seq: int, at_us: int) -> None:
+        """``_replied`` for a good reply when no event is wanted (quiet, flood): the same
+        counting, with PingStats' and iputils' accumulators updated in line."""
+        nt = self.ntransmitted
+        stats = self.stats
+        diff = (nt - seq) & 0xFFFF
+        if diff <= 0x7FFF:
+            if diff + 1 > stats.pipesize:
+                stats.pipesize = diff + 1
+            if 0 < ((seq - self.acked) & 0xFFFF) <= 0x7FFF or (nt - self.acked) & 0xFFFF > 0x7FFF:
+                self.acked = seq
+        answered = self.answered
+        duplicate = answered[seq] == 1
+        answered[seq] = 1
+        if duplicate:
+            stats.duplicates += 1
+        else:
+            stats.received += 1
+        dep = self.departed_us[seq]
+        if dep:
+            us = at_us - dep
+            if us < 0:
+                us = 0
+            if stats.timed:  # PingStats.rtt, in line
+                if us < stats.tmin:
+                    stats.tmin = us
+                elif us > stats.tmax:
+                    stats.tmax = us
+                last = stats.last_rtt
+                stats.jitter_sum += us - last if us > last else last - us  # type: ignore[operator]
+            else:
+                stats.tmin = stats.tmax = us
+            stats.timed += 1
+            stats.tsum += us
+            stats.tsum2 += us * us
+            rtt8 = stats.rtt8
+            stats.rtt8 = us * 8 if not rtt8 else rtt8 + us - (rtt8 >> 3)
+            stats.last_rtt = us
+            h = stats.histogram
+            h.counts[us if us < 128 else h.slot(us)] += 1
+            h.total += 1
+        self._mark(True)  # type: ignore[misc]
+
+    def _replied(self, seq: int, src: bytes, ttl: int, icmp_length: int, ts_sec: int,
+                 ts_usec: int, ok: bool, checksum: int | None, should_be: int | None,
+                 fragments: int) -> None:
+        dep = self.departed_us[seq]
+        rtt = None
+        if dep:
+            rtt = ts_sec * 1_000_000 + ts_usec - dep
+            if rtt < 0:
+                rtt = 0
+        duplicate = False
+        if ok:
+            if ((self.ntransmitted - seq) & 0xFFFF) <= 0x7FFF:
+                self._acknowledge(seq)
+            duplicate = self.answered[seq] == 1
+            self.answered[seq] = 1
+            self.stats.reply(seq, rtt, duplicate)
+            if self.opts.adaptive and rtt is not None:
+                self._adapt()
+        else:
+            self.stats.corrupt()
+        if self._mark is not None:
+            self._mark(ok)
+            return
+        self.report.reply(EchoReplied(
+            seq=seq, src=src, ttl=ttl, icmp_length=icmp_length, rtt_us=rtt,
+            ts=ts_sec + ts_usec / 1e6, duplicate=duplicate, checksum_ok=ok,
+            checksum=checksum, checksum_should_be=should_be,
+            truncated=icmp_length - 8 < self.size, fragments=fragments))
+
+    def _adapt(self) -> None:
+        """-A: iputils' update_interval(): the interval follows the smoothed RTT."""
+        est = self.stats.rtt8 // 8 if self.stats.rtt8 else self.pacer.interval * 1000
+        self.pacer.interval = (est + 500) // 1000
+
+    def _nonce_ok(self, payload: bytes) -> bool:
+        n = self._nonce_len
+        if len(payload) < n:
+            return payload == self.nonce[: len(payload)]
+        return payload[:n] == self.nonce[:n]
+
+    def on_frame(self, frame: Frame) -> bool:
+        d = frame.decoded
+        ip = d.ip
+        msg = d.icmp
+        if ip is None or msg is None or ip.protocol != 1 or ip.dst != self.src:
+            return False
+        if isinstance(msg, ICMPEcho):
+            if not msg.is_reply or msg.ident != self.ident or not self.was_sent(msg.seq):
+                return False
+            if not self._nonce_ok(msg.payload):
+                return False
+            ok = msg.checksum_ok is not False
+            self._replied(msg.seq, ip.src, ip.ttl, msg.length, frame.ts_sec, frame.ts_usec,
+                          ok, msg.checksum, _should_be(d, msg.checksum_ok, msg.checksum),
+                          frame.fragments)
+            return True
+        if isinstance(msg, ICMPError):
+            return self._error(d, msg, frame)
+        return False
+
+    def _error(self, d: Decoded, msg: ICMPError, frame: Frame) -> bool:
+        q = msg.quoted
+        if q.ip is None or q.ip.dst != self.dst or q.ip.protocol != 1:
+            return False
+        inner = q.icmp
+        if not isinstance(inner, ICMPEcho) or inner.is_reply or inner.ident != self.ident:
+            return False
+        seq = inner.seq
+        if not self.was_sent(seq) or not self._nonce_ok(inner.payload):
+            return False
+        ok = msg.checksum_ok is not False
+        counted = msg.icmp_type not in (4, 5)
+        if ok and counted:
+            self._acknowledge(seq)
+            self.answered[seq] = 2
+            self.stats.error(seq)
+        elif not ok:
+            self.stats.corrupt()
+        assert d.ip is not None
+        self.report.error(ErrorReported(
+            seq=seq, src=d.ip.src, icmp_type=msg.icmp_type, code=msg.code, ts=frame.ts,
+            mtu=msg.mtu, gateway=msg.gateway, pointer=msg.pointer, counted=counted,
+            checksum_ok=ok, checksum=msg.checksum,
+            checksum_should_be=_should_be(d, msg.checksum_ok, msg.checksum),
+            quoted_checksum_ok=q.ip.checksum_ok))
+        return True
+
+    def on_unresolved(self, address: bytes, keys: list[Any], now: float) -> None:
+        """The next hop never answered ARP: what the kernel reports for each queued request."""
+        when = time.time()
+        for seq in keys:
+            self._acknowledge(seq)
+            self.answered[seq] = 2
+            self.stats.error(seq)
+            self.report.error(ErrorReported(seq=seq, src=self.src, icmp_type=3, code=1,
+                                            ts=when, local=True))
+
+    def on_unassembled(self, failure: ReassemblyFailed, now: float) -> None:
+        """A fragmented answer that never became whole: said, and never timed or counted."""
+        src, dst, proto, _ = failure.key
+        if dst != self.src or proto != 1:
+            return
+        seq = None
+        first = failure.first
+        if first is not None:
+            hlen = (first[0] & 0x0F) * 4
+            msg = parse_icmp(first[hlen:], verify=False) if len(first) >= hlen + 8 else None
+            if isinstance(msg, ICMPEcho):
+                if not msg.is_reply or msg.ident != self.ident or not self.was_sent(msg.seq):
+                    return
+                seq = msg.seq
+            elif isinstance(msg, ICMPError):
+                inner = msg.quoted.icmp
+                if not isinstance(inner, ICMPEcho) or inner.ident != self.ident:
+                    return
+                seq = inner.seq
+            else:
+                return
+        elif src != self.dst:
+            return
+        self.report.unassembled(Unassembled(seq, src, failure.describe(), failure.fragments,
+                                            time.time()))
+
+
+def _should_be(d: Decoded, ok: bool | None, stored: int | None) -> int | None:
+    if ok is not False or stored is None:
+        return None
+    return checksum_should_be(stored, d.data[d.l4_offset:d.l4_end])

@@ -22,9 +22,6 @@ from pcapping.errors import PcappingError
 from pcapping.probe.ping import PMTUDISC, PingOptions
 
 MAX_SIZE = 65535 - 20 - 8
-SNAPLEN = 262144  # a 65,535-byte datagram plus its link header must fit whole
-BUFFER_BYTES = 8 << 20
-BROADCAST_MAC = b"\xff" * 6
 
 
 class PingResult(NamedTuple):
@@ -170,144 +167,47 @@ def resolve(host: str) -> bytes:
     return socket.inet_aton(infos[0][4][0])
 
 
-def _multicast_mac(addr: bytes) -> bytes:
-    return b"\x01\x00\x5e" + bytes((addr[1] & 0x7F, addr[2], addr[3]))
-
-
-def drop_privileges(user: str | None) -> None:
-    """Become ``user`` (or the user who ran sudo) once every privileged handle is open.
-
-    As tcpdump's ``-Z``: the capture and injection sockets stay usable, nothing else
-    the run does needs root.  ``-Z root`` (or running as root without sudo) keeps root.
-    """
-    if os.geteuid() != 0:
-        return
-    if user is None:
-        uid, gid = os.environ.get("SUDO_UID"), os.environ.get("SUDO_GID")
-        if not uid or not gid or uid == "0":
-            return
-        name = os.environ.get("SUDO_USER")
-        uid_n, gid_n = int(uid), int(gid)
-    else:
-        import pwd
-
-        try:
-            entry = pwd.getpwnam(user)
-        except KeyError:
-            raise PcappingError(f"-Z: unknown user {user!r}") from None
-        if entry.pw_uid == 0:
-            return
-        name, uid_n, gid_n = entry.pw_name, entry.pw_uid, entry.pw_gid
-    try:
-        if name:
-            os.initgroups(name, gid_n)
-        else:
-            os.setgroups([])
-        os.setgid(gid_n)
-        os.setuid(uid_n)
-    except OSError as exc:
-        raise PcappingError(f"cannot drop privileges: {exc.strerror or exc}") from None
-
-
 class _Run:
-    """Everything one run opens, built from the route (closed by ``close``)."""
+    """Everything one ping opens: the engine session and the strategy (``close`` ends it)."""
 
     def __init__(self, host: str, opts: PingOptions, report_for: Any, write: str | None,
                  user: str | None, warn: Any) -> None:
         from pcapping.io import netinfo
-        from pcapping.io.capture import LiveCapture
-        from pcapping.io.inject import PacketInjector, RawIPInjector
-        from pcapping.probe.engine import Engine, Link
         from pcapping.probe.ping import PingStrategy
-        from pcapping.probe.resolve import RETRANS_S, ArpResolver
-        from pcapping.wire.ipv4 import ip_bytes, ip_str
+        from pcapping.probe.session import EngineSession, source_or_device
+        from pcapping.wire.ipv4 import ip_str
 
         self.pattern = validate(opts)
         self.dst = dst = resolve(host)
         self.address = ip_str(dst)
-        interface, source = opts.interface, None
-        self.device = interface  # -I IFACE (None when -I named an address)
-        if interface is not None and not netinfo.interface_exists(interface):
-            try:
-                source = ip_bytes(interface)
-            except OSError:
-                raise PcappingError(f"unknown iface: {interface}") from None
-            interface = self.device = None
-            if not netinfo.route_get(source).local:
-                raise PcappingError(f"bind: Cannot assign requested address: {opts.interface}")
-        route = netinfo.route_get(dst, interface, source)
-        self.route = route
+        self.device, source = source_or_device(opts.interface)
+        route = netinfo.route_get(dst, self.device, source)  # refuse before opening handles
         if route.broadcast or dst == b"\xff\xff\xff\xff":
             if not opts.broadcast:
                 raise PcappingError(
                     "Do you want to ping broadcast? Then -b. If not, check your local "
                     "firewall rules")
             warn("WARNING: pinging broadcast address\n")
-        self.multicast = route.broadcast or route.multicast or dst == b"\xff\xff\xff\xff"
-        if self.multicast and opts.pmtudisc is None:
-            opts = opts._replace(pmtudisc="do")
-        elif opts.pmtudisc is None:
-            opts = opts._replace(pmtudisc="want")
+        self.session = session = EngineSession(
+            dst, device=self.device, source=source, write=write, user=user,
+            retrans_s=opts.timeout_s / 4 if opts.timeout_s else None)
+        self.route = session.route
+        self.interface = session.interface
+        self.src_txt = session.src_txt
+        self.multicast = session.multicast
+        if opts.pmtudisc is None:
+            opts = opts._replace(pmtudisc="do" if self.multicast else "want")
         self.opts = opts
-        iface = route.interface
-        self.interface = iface
-        local = route.local or iface == "lo"
-        mtu = netinfo.interface_mtu(iface)
-        iftype = netinfo.interface_type(iface)
-        if local:
-            kind = "loopback"
-        elif iftype == 1:
-            kind = "ethernet"
-        elif iftype in (65534, 512, 776, 778, 823):  # none (tun), PPP, sit, ipgre, ip6tnl
-            kind = "raw"
-        else:
-            raise PcappingError(f"{iface}: link type {iftype} is not supported")
-        src_mac = netinfo.interface_mac(iface) if kind == "ethernet" else b"\0" * 6
-        self.source = route.source
-        src_txt = ip_str(route.source)
-        self.src_txt = src_txt
-        bpf = f"icmp and host {src_txt}" if kind != "ethernet" else (
-            f"(icmp or arp) and host {src_txt}")
-        self.capture = capture = LiveCapture(iface, bpf=bpf, snaplen=SNAPLEN, timeout_ms=1,
-                                             buffer_bytes=BUFFER_BYTES, immediate=True)
-        self.injector: Any = None
-        self.writer: Any = None
+        self.engine = session.engine
         try:
-            expected = {"ethernet": (1,), "loopback": (1,), "raw": (12, 14, 101, 228)}[kind]
-            if capture.linktype not in expected:
-                raise PcappingError(f"{iface}: link type {capture.linktype} is not supported")
-            self.injector = RawIPInjector() if kind == "loopback" else PacketInjector(iface)
-            drop_privileges(user)
-            if write is not None:
-                from pcapping.io.pcapfile import PcapWriter
-
-                self.writer = PcapWriter(write, linktype=101 if kind == "raw" else 1,
-                                         snaplen=SNAPLEN)
-            link = Link(iface, kind, capture.linktype, mtu if kind != "loopback" else 65535,
-                        src_mac, route.source)
-            retrans_s = min(RETRANS_S, opts.timeout_s / 4) if opts.timeout_s else RETRANS_S
-
-            def resolver(hop: bytes) -> ArpResolver:
-                return ArpResolver(src_mac, route.source, hop, retrans_s)
-
-            self.engine = Engine(link, capture, self.injector, resolver=resolver,
-                                 writer=self.writer)
-            dst_mac = None
-            if kind != "ethernet":
-                dst_mac = b"\0" * 6
-            elif route.broadcast or dst == b"\xff\xff\xff\xff":
-                dst_mac = BROADCAST_MAC
-            elif route.multicast:
-                dst_mac = _multicast_mac(dst)
             self.strategy_ident = int.from_bytes(os.urandom(2), "big")
             self.report = report_for(self)
             self.strategy = PingStrategy(
-                opts, self.report, src=route.source, dst=dst, next_hop=route.next_hop,
-                dst_mac=dst_mac, engine=self.engine, pattern=self.pattern,
-                ident=self.strategy_ident,
-                clock_start=self.engine.clock())
+                opts, self.report, src=session.source, dst=dst, next_hop=self.route.next_hop,
+                dst_mac=session.dst_mac(), engine=self.engine, pattern=self.pattern,
+                ident=self.strategy_ident, clock_start=self.engine.clock())
         except BaseException:
-            self.close()
+            session.close()
             raise
 
     def start_event(self, host: str, mac: bytes | None) -> dict[str, Any]:
@@ -325,11 +225,7 @@ class _Run:
         return self.engine.macs.get(self.route.next_hop)
 
     def close(self) -> None:
-        self.capture.close()
-        if self.injector is not None:
-            self.injector.close()
-        if self.writer is not None:
-            self.writer.close()
+        self.session.close()
 
 
 def session(host: str, opts: PingOptions, *, json_emit: Any = None, write: Any = print,

@@ -1,0 +1,166 @@
+"""Opening the engine for a destination: route, link, handles, privileges (every mode).
+
+``open_engine(dst, ...)`` asks the kernel for the route (``io/netinfo``), picks the link
+kind from the interface (Ethernet with our own ARP, raw IP for tun and other
+point-to-point links, loopback), opens the capture handle in immediate mode with a filter
+for our own traffic, the injector, the ``--write`` file, drops root if asked, and returns
+an ``EngineSession`` holding all of it with an ``Engine`` ready to run a strategy.
+``send``, ``trace`` and the sweep all open their engine here; their options decide the
+capture filter (``protocols``) and the resolver's pacing.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from pcapping.errors import PcappingError
+
+SNAPLEN = 262144  # a 65,535-byte datagram plus its link header must fit whole
+BUFFER_BYTES = 8 << 20
+BROADCAST_MAC = b"\xff" * 6
+RAW_IFTYPES = (65534, 512, 776, 778, 823)  # ARPHRD none (tun), PPP, sit, ipgre, ip6tnl
+
+
+def multicast_mac(addr: bytes) -> bytes:
+    """The Ethernet group address of an IPv4 multicast address (RFC 1112)."""
+    return b"\x01\x00\x5e" + bytes((addr[1] & 0x7F, addr[2], addr[3]))
+
+
+def drop_privileges(user: str | None) -> None:
+    """Become ``user`` (or the user who ran sudo) once every privileged handle is open.
+
+    As tcpdump's ``-Z``: the capture and injection sockets stay usable, nothing else
+    the run does needs root.  ``-Z root`` (or running as root without sudo) keeps root.
+    """
+    if os.geteuid() != 0:
+        return
+    if user is None:
+        uid, gid = os.environ.get("SUDO_UID"), os.environ.get("SUDO_GID")
+        if not uid or not gid or uid == "0":
+            return
+        name = os.environ.get("SUDO_USER")
+        uid_n, gid_n = int(uid), int(gid)
+    else:
+        import pwd
+
+        try:
+            entry = pwd.getpwnam(user)
+        except KeyError:
+            raise PcappingError(f"-Z: unknown user {user!r}") from None
+        if entry.pw_uid == 0:
+            return
+        name, uid_n, gid_n = entry.pw_name, entry.pw_uid, entry.pw_gid
+    try:
+        if name:
+            os.initgroups(name, gid_n)
+        else:
+            os.setgroups([])
+        os.setgid(gid_n)
+        os.setuid(uid_n)
+    except OSError as exc:
+        raise PcappingError(f"cannot drop privileges: {exc.strerror or exc}") from None
+
+
+def source_or_device(given: str | None) -> tuple[str | None, bytes | None]:
+    """``-I``: an interface name, or one of our own addresses (iputils' two readings)."""
+    from pcapping.io import netinfo
+    from pcapping.wire.ipv4 import ip_bytes
+
+    if given is None or netinfo.interface_exists(given):
+        return given, None
+    try:
+        source = ip_bytes(given)
+    except OSError:
+        raise PcappingError(f"unknown iface: {given}") from None
+    if not netinfo.route_get(source).local:
+        raise PcappingError(f"bind: Cannot assign requested address: {given}")
+    return None, source
+
+
+class EngineSession:
+    """What one run opened: route, link, capture, injector, writer and the engine."""
+
+    def __init__(self, dst: bytes, *, device: str | None = None, source: bytes | None = None,
+                 protocols: str = "icmp", write: str | None = None, user: str | None = None,
+                 retrans_s: float | None = None) -> None:
+        from pcapping.io import netinfo
+        from pcapping.io.capture import LiveCapture
+        from pcapping.io.inject import PacketInjector, RawIPInjector
+        from pcapping.probe.engine import Engine, Link
+        from pcapping.probe.resolve import RETRANS_S, ArpResolver
+        from pcapping.wire.ipv4 import ip_str
+
+        self.dst = dst
+        self.device = device
+        route = self.route = netinfo.route_get(dst, device, source)
+        iface = self.interface = route.interface
+        local = route.local or iface == "lo"
+        mtu = netinfo.interface_mtu(iface)
+        iftype = netinfo.interface_type(iface)
+        if local:
+            kind = "loopback"
+        elif iftype == 1:
+            kind = "ethernet"
+        elif iftype in RAW_IFTYPES:
+            kind = "raw"
+        else:
+            raise PcappingError(f"{iface}: link type {iftype} is not supported")
+        self.kind = kind
+        src_mac = netinfo.interface_mac(iface) if kind == "ethernet" else b"\0" * 6
+        self.source = route.source
+        self.src_txt = ip_str(route.source)
+        wanted = f"({protocols} or arp)" if kind == "ethernet" else f"({protocols})"
+        bpf = f"{wanted} and host {self.src_txt}"
+        self.capture = capture = LiveCapture(iface, bpf=bpf, snaplen=SNAPLEN, timeout_ms=1,
+                                             buffer_bytes=BUFFER_BYTES, immediate=True)
+        self.injector: Any = None
+        self.writer: Any = None
+        try:
+            expected = {"ethernet": (1,), "loopback": (1,), "raw": (12, 14, 101, 228)}[kind]
+            if capture.linktype not in expected:
+                raise PcappingError(f"{iface}: link type {capture.linktype} is not supported")
+            self.injector = RawIPInjector() if kind == "loopback" else PacketInjector(iface)
+            drop_privileges(user)
+            if write is not None:
+                from pcapping.io.pcapfile import PcapWriter
+
+                self.writer = PcapWriter(write, linktype=101 if kind == "raw" else 1,
+                                         snaplen=SNAPLEN)
+            self.link = Link(iface, kind, capture.linktype,
+                             mtu if kind != "loopback" else 65535, src_mac, route.source)
+            pace = RETRANS_S if retrans_s is None else min(RETRANS_S, retrans_s)
+
+            def resolver(hop: bytes) -> ArpResolver:
+                return ArpResolver(src_mac, route.source, hop, pace)
+
+            self.engine = Engine(self.link, capture, self.injector, resolver=resolver,
+                                 writer=self.writer)
+        except BaseException:
+            self.close()
+            raise
+
+    @property
+    def broadcast(self) -> bool:
+        return self.route.broadcast or self.dst == b"\xff\xff\xff\xff"
+
+    @property
+    def multicast(self) -> bool:
+        return self.broadcast or self.route.multicast
+
+    def dst_mac(self) -> bytes | None:
+        """The link-layer destination when no resolution is needed, else None."""
+        if self.kind != "ethernet":
+            return b"\0" * 6
+        if self.broadcast:
+            return BROADCAST_MAC
+        if self.route.multicast:
+            return multicast_mac(self.dst)
+        return None
+
+    def close(self) -> None:
+        self.capture.close()
+        if self.injector is not None:
+            self.injector.close()
+        if self.writer is not None:
+            self.writer.close()

@@ -49,10 +49,11 @@ class LinkType(IntEnum):
     LOOP = 108
     LINUX_SLL = 113
     IPV4 = 228
+    IPV6 = 229
     LINUX_SLL2 = 276
 
 
-RAW_TYPES = frozenset((12, 14, 101, 228))
+RAW_TYPES = frozenset((12, 14, 101, 228, 229))
 LinkHeader = EthernetHeader | LinuxSLL | LinuxSLL2 | NullHeader
 
 

@@ -26,7 +26,7 @@ ICMP_BPF = "icmp or arp or (vlan and (icmp or arp))"
 LINKTYPE_NAMES = {
     0: "NULL (BSD loopback)", 1: "EN10MB (Ethernet)", 12: "RAW (Raw IP)", 14: "RAW (Raw IP)",
     101: "RAW (Raw IP)", 108: "LOOP (OpenBSD loopback)", 113: "LINUX_SLL (Linux cooked v1)",
-    228: "IPV4 (Raw IPv4)", 276: "LINUX_SLL2 (Linux cooked v2)",
+    228: "IPV4 (Raw IPv4)", 229: "IPV6 (Raw IPv6)", 276: "LINUX_SLL2 (Linux cooked v2)",
 }
 
 

@@ -24,7 +24,7 @@ from pcapping.errors import PcappingError  # noqa: E402
 from pcapping.io.pcapfile import PcapReader  # noqa: E402
 from pcapping.tcpdump.formatter import TcpdumpFormatter, split_records  # noqa: E402
 
-SUPPORTED = {0, 1, 12, 101, 108, 113, 228, 276}  # tcpdump 4.99 cannot read 14
+SUPPORTED = {0, 1, 12, 101, 108, 113, 228, 229, 276}  # tcpdump 4.99 cannot read 14
 
 
 def tcpdump_records(path: str, flags: list[str]) -> list[str]:

@@ -2,6 +2,9 @@
 """The crafted IPv6 fixtures in ``captures/`` (``make_captures.py`` writes them too).
 
     python scripts/make_captures6.py     # only the IPv6 files
+    python scripts/make_captures6.py --tcpdump-tests DIR
+        # also copy tcpdump's IPv6/ICMPv6 test captures from DIR (the tests/ directory
+        # of the-tcpdump-group/tcpdump at tag tcpdump-4.99.3) into captures/tcpdump/
 
 Every ICMPv6 type and code, NDP with every option, MLD v1/v2, RFC 8335 extended echo
 (ICMPv6 160/161 and ICMP 42/43), extension-header chains, bad checksums, cuts at
@@ -623,11 +626,75 @@ def all_captures() -> list[Capture]:
     return caps
 
 
-def main() -> int:
+# tcpdump's own IPv6 tests (tests/TESTLIST name, pcap, options) on link types pcapping
+# decodes; /work/shared/corpus has none, so they come from the tcpdump repository.
+TCPDUMP_REPO_COMMIT = "032e4923e5202ea4d5a6d1cead83ed1927135874"  # tag tcpdump-4.99.3
+TCPDUMP_IPV6_TESTS = (
+    ("icmpv6", "icmpv6.pcap", "-vv"),
+    ("icmpv6_opt24-v", "icmpv6_opt24.pcap", "-v"),
+    ("icmpv6-length-zero", "icmpv6-length-zero.pcapng", ""),
+    ("icmpv6-rfc7112", "icmpv6-rfc7112.pcap", ""),
+    ("icmpv6-RFC2894-RR", "icmpv6-RFC2894-RR.pcap", ""),
+    ("icmpv6-RFC2894-RR-v", "icmpv6-RFC2894-RR.pcap", "-v"),
+    ("icmpv6-ni-flags", "icmpv6-ni-flags.pcap", ""),
+    ("ipv6-bad-version", "ipv6-bad-version.pcap", ""),
+    ("ipv6-routing-header", "ipv6-routing-header.pcap", "-v"),
+    ("ipv6-srh-ext-header", "ipv6-srh-ext-header.pcap", "-v"),
+    ("ipv6-srh-insert-cksum", "ipv6-srh-insert-cksum.pcap", "-v"),
+    ("ipv6-too-long-jumbo", "ipv6-too-long-jumbo.pcap", "-v"),
+    ("ipv6hdr-heapoverflow", "ipv6hdr-heapoverflow.pcap", ""),
+    ("ipv6hdr-heapoverflow-v", "ipv6hdr-heapoverflow.pcap", "-v"),
+    ("ipv6-next-header-oobr-1", "ipv6-next-header-oobr-1.pcap", ""),
+    ("ipv6-next-header-oobr-2", "ipv6-next-header-oobr-2.pcap", ""),
+    ("ipv6-rthdr-oobr", "ipv6-rthdr-oobr.pcap", ""),
+    ("ipv6-mobility-header-oobr", "ipv6-mobility-header-oobr.pcap", ""),
+    ("dio02", "rpl-19-pickdag.pcap", "-v -v"),
+    ("dio03", "rpl-19-pickdag.pcap", "-v -v -v"),
+    ("dao01", "rpl-14-dao.pcap", "-v -v -v"),
+    ("daoack01", "rpl-26-senddaoack.pcap", "-v -v -v"),
+    ("rpl-dao-oobr", "rpl-dao-oobr.pcap", "-vv"),
+)
+
+
+def copy_tcpdump_ipv6(tests: Path) -> None:
+    """Copy the IPv6 test captures into captures/tcpdump/, write each test's output from
+    the installed tcpdump 4.99.3 (``TZ=UTC tcpdump -n OPTIONS -r PCAP``), and append the
+    tests to TESTLIST.tsv (once)."""
+    import shutil
+    import subprocess
+
+    dest = ROOT / "captures" / "tcpdump"
+    tcpdump = shutil.which("tcpdump")
+    listing = dest / "TESTLIST.tsv"
+    lines = listing.read_text().splitlines() if listing.exists() else [
+        "test_name\tpcap\tout\toptions"]
+    known = {line.split("\t")[0] for line in lines}
+    for name, pcap, options in TCPDUMP_IPV6_TESTS:
+        shutil.copy2(tests / pcap, dest / pcap)
+        if name not in known:
+            lines.append(f"{name}\t{pcap}\t{name}.out\t{options}")
+        if tcpdump is not None:
+            run = subprocess.run([tcpdump, "-n", *options.split(), "-r", pcap], cwd=dest,
+                                 capture_output=True, check=False,
+                                 env={"TZ": "UTC", "PATH": "/usr/bin:/bin"})
+            (dest / f"{name}.out").write_bytes(run.stdout)
+    listing.write_text("\n".join(lines) + "\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--tcpdump-tests", type=Path,
+                    help="also copy tcpdump's IPv6 test captures from this tests/ directory")
+    args = ap.parse_args(argv)
     out = ROOT / "captures"
     for cap in all_captures():
         cap.write(out)
         print(f"captures/{cap.name}: {len(cap.records)} frames")
+    if args.tcpdump_tests:
+        copy_tcpdump_ipv6(args.tcpdump_tests)
+        print(f"tcpdump's IPv6 test captures copied from {args.tcpdump_tests}")
     return 0
 
 

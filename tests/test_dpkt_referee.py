@@ -33,7 +33,7 @@ from pcapping.wire.sll import LinuxSLL, LinuxSLL2, NullHeader
 
 CAPTURES = Path(__file__).resolve().parent.parent / "captures"
 FILES = sorted(p for p in CAPTURES.rglob("*") if p.suffix in (".pcap", ".pcapng"))
-SUPPORTED = frozenset((0, 1, 101, 108, 113, 228, 276))
+SUPPORTED = frozenset((0, 1, 101, 108, 113, 228, 229, 276))
 
 
 def test_there_are_captures() -> None:
@@ -89,7 +89,7 @@ def check_frame(data: bytes, linktype: int) -> list[str]:
             out.append(f"dpkt cannot parse the link layer ({exc!r}), pcapping saw no problem")
         return out
     _compare_link(d, link, linktype, same)
-    if d.link is not None or linktype in (101, 228):
+    if d.link is not None or linktype in (101, 228, 229):
         if etype is not None:
             same("ethertype", d.ethertype, etype)
         same("l3 offset", d.l3_offset, off)

@@ -32,7 +32,7 @@ elif settings.get_current_profile_name() == "default":
     settings.load_profile("fast")
 
 CAPTURES = Path(__file__).resolve().parent.parent / "captures"
-LINKTYPES = (0, 1, 12, 101, 108, 113, 228, 276)
+LINKTYPES = (0, 1, 12, 101, 108, 113, 228, 229, 276)
 
 
 def _fixture_frames() -> list[tuple[bytes, int]]:

@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CORPUS = Path(__file__).parents[1].parent / "shared" / "corpus"
 GOLDEN = Path(__file__).parent / "golden"
 FLAGS = ("n", "nv", "ne", "nev", "nX")
-SUPPORTED = {0, 1, 12, 101, 108, 113, 228, 276}
+SUPPORTED = {0, 1, 12, 101, 108, 113, 228, 229, 276}
 TCPDUMP = shutil.which("tcpdump")
 
 CORPUS_FILES = [
@@ -234,7 +234,7 @@ def test_link_header_and_hexdump() -> None:
 
 def test_never_raises_on_any_cut() -> None:
     frame = _eth(_ip(1, _icmp(3, 3, bytes(4), QUOTE)))
-    for linktype in (1, 113, 276, 0, 108, 101, 228):
+    for linktype in (1, 113, 276, 0, 108, 101, 228, 229):
         for cut in range(len(frame) + 1):
             for verbose, link, hexdump in ((0, False, False), (2, True, True)):
                 assert isinstance(_fmt(frame[:cut], verbose, link, hexdump, linktype), str)

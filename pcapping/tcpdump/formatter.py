@@ -293,7 +293,7 @@ class TcpdumpFormatter(IPv6Printer, ICMPv6Printer):
             self._sll(data, length)
         elif linktype == 276:
             self._sll2(data, length)
-        elif linktype in (101, 12, 14, 228):
+        elif linktype in (101, 12, 14, 228, 229):
             self._hdrlen = 0
             if self.link:
                 self._out.append("ip: ")

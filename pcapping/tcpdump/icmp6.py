@@ -663,7 +663,7 @@ class ICMPv6Printer:
             out.append("DODAG Information Object")
             if v:
                 if length < 24:
-                    out.append(" (invalid)")
+                    out.append(f" [length {length & 0xFFFFFFFF} < 24] (invalid)")
                     return 0
                 mopprf = _u8(data, bp + 4, end)
                 mop = (mopprf & 0x38) >> 3

@@ -85,6 +85,7 @@ from pcapping.wire.icmp6 import (
     parse_icmp6,
 )
 from pcapping.wire.ipv6 import (
+    EXTENSION_TYPES,
     AHHeader,
     ExtChain,
     FragmentHeader,
@@ -122,18 +123,31 @@ def decode_ipv6(d: Decoded, data: bytes) -> None:
     """Decode the IPv6 datagram at ``d.l3_offset``; raises only ``DecodeError`` (the
     caller records it), after recording any later problem itself."""
     start = d.l3_offset
-    ip6 = IPv6Header.parse(data[start:])
+    ip6 = IPv6Header.parse(data[start: start + 40])
     d.ip6 = ip6
     n = len(data)
-    end = start + 40 + ip6.payload_length
-    if ip6.payload_length == 0 and ip6.next_header == 0:
+    nh = ip6.next_header
+    begin = start + 40
+    end = begin + ip6.payload_length
+    if nh not in EXTENSION_TYPES:  # the common case: the upper layer right after the header
+        chain = ExtChain((), (), nh, begin)
+        d.ip6_ext = chain
+        whole = end <= n
+        if not whole:
+            d._problem(Truncated("ip6", end - start, n - start))
+        d.l4_offset = min(begin, n)
+        d.l4_end = stop = min(end, n)
+        if nh == 58:
+            _icmp6(d, data, ip6, d.l4_offset, stop, ip6.dst, whole)
+        return
+    if ip6.payload_length == 0 and nh == 0:
         try:  # RFC 2675: a jumbogram's length lives in its hop-by-hop option
-            jumbo = OptionsHeader.parse(data[start + 40:], 0).jumbo_length
+            jumbo = OptionsHeader.parse(data[begin:], 0).jumbo_length
         except DecodeError:
             jumbo = None
         if jumbo is not None:
-            end = start + 40 + jumbo
-    chain = walk_extensions(data, ip6.next_header, start + 40, end)
+            end = begin + jumbo
+    chain = walk_extensions(data, nh, begin, end)
     d.ip6_ext = chain
     whole = end <= n
     if not whole:
@@ -144,12 +158,16 @@ def decode_ipv6(d: Decoded, data: bytes) -> None:
     d.l4_end = min(end, n)
     if chain.protocol != 58 or not chain.upper_layer_present:
         return
-    dst = chain.final_destination(ip6.dst)
-    msg = parse_icmp6(data[d.l4_offset: d.l4_end], ip6.src, dst,
-                      verify=whole and not chain.is_fragmented)
+    _icmp6(d, data, ip6, d.l4_offset, d.l4_end, chain.final_destination(ip6.dst),
+           whole and not chain.is_fragmented)
+
+
+def _icmp6(d: Decoded, data: bytes, ip6: IPv6Header, begin: int, end: int, dst: bytes,
+           verify: bool) -> None:
+    msg = parse_icmp6(data[begin:end], ip6.src, dst, verify)
     d.icmp6 = msg
     if 133 <= msg.icmp_type <= 137:
-        d.ndp = parse_ndp(data[d.l4_offset: d.l4_end])
+        d.ndp = parse_ndp(data[begin:end])
 
 
 # -- the summary path ---------------------------------------------------------

@@ -287,10 +287,9 @@ def _lladdr(raw: bytes) -> str:
     return raw.hex(":")
 
 
-def option_dict(o: Any) -> dict[str, Any]:
-    out: dict[str, Any] = {"type": getattr(o, "opt_type", None),
-                           "len": len(o.encode()) if not isinstance(o, UnknownOption)
-                           else 2 + len(o.data)}
+def option_dict(o: Any, length: int) -> dict[str, Any]:
+    """One NDP option; ``length`` is its length on the wire in bytes."""
+    out: dict[str, Any] = {"type": getattr(o, "opt_type", None), "len": length}
     if isinstance(o, LinkLayerOption):
         out["lladdr"] = _lladdr(o.address)
     elif isinstance(o, PrefixInfo):
@@ -315,7 +314,21 @@ def option_dict(o: Any) -> dict[str, Any]:
     return out
 
 
-def ndp_fields(nd: NDPMessage) -> dict[str, Any]:
+_OPTIONS_AT = {133: 8, 134: 16, 135: 24, 136: 24, 137: 40}
+
+
+def _option_lengths(msg: ICMP6Other) -> list[int]:
+    """The wire length of each option of an NDP message (the values do not keep it)."""
+    raw = msg.body[_OPTIONS_AT[msg.icmp_type] - 4:]
+    out = []
+    p = 0
+    while p + 2 <= len(raw) and raw[p + 1]:
+        out.append(raw[p + 1] * 8)
+        p += raw[p + 1] * 8
+    return out
+
+
+def ndp_fields(nd: NDPMessage, msg: ICMP6Other) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if isinstance(nd, NeighborSolicit | NeighborAdvert | Redirect):
         out["target"] = ip6_str(nd.target)
@@ -327,7 +340,8 @@ def ndp_fields(nd: NDPMessage) -> dict[str, Any]:
         out.update(hop_limit=nd.cur_hop_limit, managed=nd.managed, other=nd.other,
                    preference=nd.preference, router_lifetime=nd.router_lifetime,
                    reachable_time=nd.reachable_time, retrans_timer=nd.retrans_timer)
-    out["options"] = [option_dict(o) for o in nd.options]
+    out["options"] = [option_dict(o, n) for o, n in zip(nd.options, _option_lengths(msg),
+                                                        strict=False)]
     return out
 
 
@@ -418,7 +432,7 @@ def icmp6_dict(msg: ICMP6Message, nd: NDPMessage | None) -> dict[str, Any]:
     else:
         out["id"], out["seq"] = msg.ident, msg.seq
         if nd is not None:
-            out.update(ndp_fields(nd))
+            out.update(ndp_fields(nd, msg))
         elif msg.icmp_type in (130, 131, 132, 143):
             mld = mld_dict(msg)
             if mld is not None:

@@ -5,6 +5,10 @@ unknown link type) is recorded as a string in ``Decoded.problems`` and the
 layers decoded before it are kept.  ``Decoded.to_dict()`` is exactly the
 ``sniff --json`` object of DESIGN.md.
 
+IPv6 (EtherType 0x86DD on every link type) is decoded by ``pcapping.decode6``:
+``Decoded.ip6``, ``ip6_ext`` (the extension chain), ``icmp6`` and ``ndp``, and the
+``ip6`` / ``icmp6`` JSON layers documented there.
+
 ``tally()`` is the same decision process without building any objects, for
 ``sniff -q`` on large files; ``tests/test_properties.py`` checks it agrees with
 ``decode_frame`` frame for frame (fixtures and mutated bytes).
@@ -16,6 +20,7 @@ import struct
 from enum import IntEnum
 from typing import Any
 
+from pcapping.decode6 import count6, decode_ipv6, layers6, probe_dict, tally6
 from pcapping.errors import DecodeError, Malformed, Truncated
 from pcapping.wire.arp import ARPPacket
 from pcapping.wire.ethernet import EthernetHeader, mac_str
@@ -28,7 +33,10 @@ from pcapping.wire.icmp import (
     QuotedDatagram,
     parse_icmp,
 )
+from pcapping.wire.icmp6 import ICMP6Message
 from pcapping.wire.ipv4 import IPv4Header, ip_str
+from pcapping.wire.ipv6 import ExtChain, IPv6Header
+from pcapping.wire.ndp import NDPMessage
 from pcapping.wire.sll import LinuxSLL, LinuxSLL2, NullHeader
 
 
@@ -41,10 +49,11 @@ class LinkType(IntEnum):
     LOOP = 108
     LINUX_SLL = 113
     IPV4 = 228
+    IPV6 = 229
     LINUX_SLL2 = 276
 
 
-RAW_TYPES = frozenset((12, 14, 101, 228))
+RAW_TYPES = frozenset((12, 14, 101, 228, 229))
 LinkHeader = EthernetHeader | LinuxSLL | LinuxSLL2 | NullHeader
 
 
@@ -54,7 +63,7 @@ class Decoded:
     __slots__ = (
         "frame", "ts_sec", "ts_usec", "caplen", "length", "linktype", "data",
         "link", "ethertype", "l3_offset", "arp", "ip", "l4_offset", "l4_end", "icmp",
-        "problems", "truncated", "malformed",
+        "problems", "truncated", "malformed", "ip6", "ip6_ext", "icmp6", "ndp",
     )
 
     def __init__(
@@ -72,9 +81,13 @@ class Decoded:
         self.l3_offset = 0
         self.arp: ARPPacket | None = None
         self.ip: IPv4Header | None = None
-        self.l4_offset = 0  # IPv4 payload: data[l4_offset:l4_end]
+        self.l4_offset = 0  # IPv4 payload / IPv6 upper layer: data[l4_offset:l4_end]
         self.l4_end = 0
         self.icmp: ICMPMessage | None = None
+        self.ip6: IPv6Header | None = None
+        self.ip6_ext: ExtChain | None = None  # IPv6 extension headers and upper layer
+        self.icmp6: ICMP6Message | None = None
+        self.ndp: NDPMessage | None = None  # RS/RA/NS/NA/redirect, parsed
         self.problems: list[str] = []
         self.truncated = False  # some layer wanted more bytes than were captured
         self.malformed = False  # some header made no sense
@@ -90,6 +103,11 @@ class Decoded:
     @property
     def is_icmp(self) -> bool:
         return self.ip is not None and self.ip.protocol == 1
+
+    @property
+    def is_icmp6(self) -> bool:
+        """An IPv6 datagram whose extension chain ends in ICMPv6 (NDP and MLD included)."""
+        return self.ip6_ext is not None and self.ip6_ext.protocol == 58
 
     def _problem(self, exc: DecodeError) -> None:
         self.problems.append(str(exc))
@@ -127,6 +145,7 @@ class Decoded:
             out["ip"] = ip_dict(self.ip)
         if self.icmp is not None:
             out["icmp"] = icmp_dict(self.icmp)
+        layers6(self, out)
         out["problems"] = list(self.problems)
         return out
 
@@ -164,6 +183,11 @@ def icmp_dict(msg: ICMPMessage) -> dict[str, Any]:
         stamps = msg.timestamps
         if stamps is not None:
             out["originate"], out["receive"], out["transmit"] = stamps
+        if msg.icmp_type in (42, 43):  # RFC 8335 extended echo
+            out["id"], out["seq"] = int.from_bytes(msg.rest[:2], "big"), msg.rest[2]
+            probe = probe_dict(msg)
+            if probe is not None:
+                out["probe"] = probe
     else:
         out["id"] = out["seq"] = None
         if msg.mtu is not None:
@@ -214,6 +238,8 @@ def decode_frame(
             _decode_ipv4(d, data)
         elif d.ethertype == 0x0806:
             d.arp = ARPPacket.parse(data[d.l3_offset :])
+        elif d.ethertype == 0x86DD:
+            decode_ipv6(d, data)
     except DecodeError as exc:
         d._problem(exc)
     return d
@@ -276,7 +302,8 @@ class Tally:
     """Counts for ``sniff -q``: frames, ICMP by (type, code), bad checksums, problems."""
 
     __slots__ = ("frames", "arp", "ipv4", "icmp", "icmp_types", "bad_ip_checksum",
-                 "bad_icmp_checksum", "truncated", "undecodable")
+                 "bad_icmp_checksum", "truncated", "undecodable", "ipv6", "icmp6",
+                 "icmp6_types", "bad_icmp6_checksum")
 
     def __init__(self) -> None:
         self.frames = 0
@@ -288,6 +315,10 @@ class Tally:
         self.bad_icmp_checksum = 0
         self.truncated = 0
         self.undecodable = 0
+        self.ipv6 = 0
+        self.icmp6 = 0  # datagrams whose chain ends in ICMPv6 (first fragments only)
+        self.icmp6_types: dict[tuple[int, int], int] = {}
+        self.bad_icmp6_checksum = 0
 
     def add(self, d: Decoded) -> None:
         """Count one frame decoded by ``decode_frame`` (the reference for ``tally``)."""
@@ -305,6 +336,7 @@ class Tally:
                     self.icmp_types[key] = self.icmp_types.get(key, 0) + 1
                     if d.icmp.checksum_ok is False:
                         self.bad_icmp_checksum += 1
+        count6(self, d)
         if d.truncated:
             self.truncated += 1
         if d.malformed:
@@ -312,7 +344,8 @@ class Tally:
 
     def as_tuple(self) -> tuple:
         return (self.frames, self.arp, self.ipv4, self.icmp, dict(self.icmp_types),
-                self.bad_ip_checksum, self.bad_icmp_checksum, self.truncated, self.undecodable)
+                self.bad_ip_checksum, self.bad_icmp_checksum, self.truncated, self.undecodable,
+                self.ipv6, self.icmp6, dict(self.icmp6_types), self.bad_icmp6_checksum)
 
 
 def tally(t: Tally, data: bytes, linktype: int) -> None:
@@ -387,6 +420,8 @@ def tally(t: Tally, data: bytes, linktype: int) -> None:
             t.truncated += 1
             return
         t.arp += 1
+    elif etype == 0x86DD:
+        tally6(t, data, off)
 
 
 _from_bytes = int.from_bytes

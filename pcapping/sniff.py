@@ -18,15 +18,22 @@ from pcapping.decode import Decoded, Tally, decode_frame, tally
 from pcapping.errors import PcappingError
 from pcapping.io.pcapfile import Captured, PcapReader, PcapWriter
 from pcapping.wire.icmp import ICMPType
+from pcapping.wire.icmp6 import ICMP6Type
 
 # Kernel-side prefilter for --icmp on live handles; the exact test is `_is_icmp_or_arp`
 # on the decoded frame (a bare `icmp` misses VLAN-tagged ICMP, and `vlan` must come last).
-ICMP_BPF = "icmp or arp or (vlan and (icmp or arp))"
+# `icmp6` matches only ICMPv6 right after the fixed header, so IPv6 datagrams whose first
+# next header is neither TCP nor UDP pass too (MLD behind hop-by-hop options, fragments,
+# routing headers): the decoded frame decides.  Each `vlan` moves the offsets of all that
+# follows it, so the tagged clause written twice also lets double-tagged (QinQ) frames by.
+_TAGGED = "(vlan and (icmp or arp or ip6))"
+ICMP_BPF = ("icmp or arp or icmp6 or (ip6 and not ip6 proto 6 and not ip6 proto 17) "
+            f"or {_TAGGED} or {_TAGGED}")
 
 LINKTYPE_NAMES = {
     0: "NULL (BSD loopback)", 1: "EN10MB (Ethernet)", 12: "RAW (Raw IP)", 14: "RAW (Raw IP)",
     101: "RAW (Raw IP)", 108: "LOOP (OpenBSD loopback)", 113: "LINUX_SLL (Linux cooked v1)",
-    228: "IPV4 (Raw IPv4)", 276: "LINUX_SLL2 (Linux cooked v2)",
+    228: "IPV4 (Raw IPv4)", 229: "IPV6 (Raw IPv6)", 276: "LINUX_SLL2 (Linux cooked v2)",
 }
 
 
@@ -38,7 +45,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("-w", dest="write", metavar="FILE", default=None, help="also write frames")
     p.add_argument("-c", dest="count", type=int, default=None,
                    help="stop after COUNT frames (default: no limit)")
-    p.add_argument("--icmp", action="store_true", help="only ICMP (VLAN too) and ARP")
+    p.add_argument("--icmp", action="store_true",
+                   help="only ICMP, ICMPv6 (NDP, MLD) and ARP, VLAN-tagged too")
     p.add_argument("-v", dest="verbose", action="count", default=0, help="tcpdump -v")
     p.add_argument("-e", dest="link", action="store_true", help="print link-level header")
     p.add_argument("-X", dest="hex", action="store_true", help="hex and ASCII dump")
@@ -49,7 +57,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _is_icmp_or_arp(d: Decoded) -> bool:
-    return d.arp is not None or d.is_icmp
+    """ICMP, ICMPv6 (NDP and MLD included: the chain ends in 58) or ARP."""
+    return d.arp is not None or d.is_icmp or d.is_icmp6
 
 
 def summary_text(t: Tally) -> str:
@@ -63,8 +72,16 @@ def summary_text(t: Tally) -> str:
         except ValueError:
             name = "unknown"
         lines.append(f"  ICMP type {icmp_type} code {code} ({name}): {n}")
+    lines.append(f"{t.ipv6} IPv6, {t.icmp6} ICMPv6")
+    for (icmp_type, code), n in sorted(t.icmp6_types.items()):
+        try:
+            name = ICMP6Type(icmp_type).name.lower().replace("_", " ")
+        except ValueError:
+            name = "unknown"
+        lines.append(f"  ICMPv6 type {icmp_type} code {code} ({name}): {n}")
     lines.append(f"bad IPv4 checksums: {t.bad_ip_checksum}")
     lines.append(f"bad ICMP checksums: {t.bad_icmp_checksum}")
+    lines.append(f"bad ICMPv6 checksums: {t.bad_icmp6_checksum}")
     lines.append(f"truncated: {t.truncated}")
     lines.append(f"undecodable: {t.undecodable}")
     return "\n".join(lines)

@@ -6,7 +6,7 @@
 Runs ``TZ=UTC tcpdump <flags> -r FILE`` and ``TcpdumpFormatter`` on every
 frame, prints every differing line (file, frame number, expected, got) for
 ICMP/ARP frames (all frames with ``--all``) and counts of identical frames.
-Exit status 0 when every ICMP/ARP frame is identical.
+Exit status 0 when every ICMP/ICMPv6/ARP frame is identical.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from pcapping.errors import PcappingError  # noqa: E402
 from pcapping.io.pcapfile import PcapReader  # noqa: E402
 from pcapping.tcpdump.formatter import TcpdumpFormatter, split_records  # noqa: E402
 
-SUPPORTED = {0, 1, 12, 101, 108, 113, 228, 276}  # tcpdump 4.99 cannot read 14
+SUPPORTED = {0, 1, 12, 101, 108, 113, 228, 229, 276}  # tcpdump 4.99 cannot read 14
 
 
 def tcpdump_records(path: str, flags: list[str]) -> list[str]:
@@ -35,13 +35,25 @@ def tcpdump_records(path: str, flags: list[str]) -> list[str]:
 
 
 def kind_of(d) -> str:  # noqa: ANN001
-    """'icmp', 'arp' or 'other' for a decoded frame (from raw bytes where layers failed)."""
+    """'icmp', 'icmp6', 'arp' or 'other' for a decoded frame (from raw bytes where layers
+    failed).  An IPv6 frame is 'icmp6' when its extension chain ends in ICMPv6 or could
+    not be walked to an upper layer (a cut or bad extension header, a cut fixed header
+    announcing ICMPv6 or an extension header)."""
     if d.ethertype in (0x0806, 0x8035):
         return "arp"
+    off = d.l3_offset
     if d.ethertype == 0x0800:
-        off = d.l3_offset
         if len(d.data) >= off + 10 and d.data[off] >> 4 == 4 and d.data[off + 9] == 1:
             return "icmp"
+    if d.ethertype == 0x86DD:
+        chain = d.ip6_ext
+        if chain is not None:
+            if chain.protocol == 58 or (chain.error is not None
+                                        and chain.protocol in (0, 43, 44, 51, 60)):
+                return "icmp6"
+        elif len(d.data) >= off + 7 and d.data[off] >> 4 == 6 and d.data[off + 6] in (
+                58, 0, 43, 44, 51, 60):
+            return "icmp6"
     return "other"
 
 
@@ -59,7 +71,7 @@ def formatter_for(flags: list[str]) -> TcpdumpFormatter:
 def compare(path: str, flags: list[str], show_all: bool = False, quiet: bool = False,
             out=sys.stdout) -> dict[str, list[int]]:  # noqa: ANN001
     """Counts per kind: [identical, total]; prints differences."""
-    counts = {"icmp": [0, 0], "arp": [0, 0], "other": [0, 0]}
+    counts = {"icmp": [0, 0], "icmp6": [0, 0], "arp": [0, 0], "other": [0, 0]}
     try:
         frames = list(PcapReader(path))
     except PcappingError as exc:
@@ -101,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("-q", action="store_true", help="counts only")
     args = ap.parse_args(argv)
     flags = flag_list(args.flags)
-    total = {"icmp": [0, 0], "arp": [0, 0], "other": [0, 0]}
+    total = {"icmp": [0, 0], "icmp6": [0, 0], "arp": [0, 0], "other": [0, 0]}
     for path in args.files:
         c = compare(path, flags, args.all, args.q)
         for k in total:

@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
 """Throw mutated frames at every decode path and count what breaks.
 
-For every supported link type, frames from captures/ (re-framed for that link
-type) are mutated (bit flips, byte overwrites, cuts, insertions, length fields
-set to extremes) and fed to ``decode_frame``, ``Decoded.to_dict`` (through
-``json.dumps``), the tcpdump formatter (all flag sets) and the ``tally`` fast
-path, which must agree with ``Tally.add(decode_frame(...))``.
+For every supported link type, IPv4 and IPv6 datagrams from every capture in captures/
+(re-framed for that link type: EtherType 0x0800/0x86dd, SLL protocol,
+NULL/LOOP families 2 and 24/28/30/10, raw by version nibble) are mutated (bit
+flips, byte overwrites, cuts, insertions, length fields set to extremes) and fed
+to ``decode_frame``, ``Decoded.to_dict`` (through ``json.dumps``), the tcpdump
+formatter (all flag sets) and the ``tally`` fast path, which must agree with
+``Tally.add(decode_frame(...))``.
 
     python scripts/fuzz_decode.py --frames 300000 --seed 1
 
@@ -28,25 +30,39 @@ sys.path.insert(0, str(ROOT))
 from pcapping.decode import Tally, decode_frame, tally  # noqa: E402
 from pcapping.io.pcapfile import PcapReader  # noqa: E402
 
+
+def _v6(ip: bytes) -> bool:
+    return bool(ip) and ip[0] >> 4 == 6
+
+
+def _etype(ip: bytes) -> bytes:
+    return b"\x86\xdd" if _v6(ip) else b"\x08\x00"
+
+
+_FAMILY6 = (24, 28, 30, 10)
 LINKTYPES = {
-    1: lambda ip: bytes.fromhex("020000000002020000000001") + b"\x08\x00" + ip,
-    113: lambda ip: bytes.fromhex("0000000100060200000000010000") + b"\x08\x00" + ip,
-    276: lambda ip: b"\x08\x00\x00\x00\x00\x00\x00\x02\x00\x01\x00\x06" + bytes(8) + ip,
+    1: lambda ip: bytes.fromhex("020000000002020000000001") + _etype(ip) + ip,
+    113: lambda ip: bytes.fromhex("0000000100060200000000010000") + _etype(ip) + ip,
+    276: lambda ip: _etype(ip) + b"\x00\x00\x00\x00\x00\x02\x00\x01\x00\x06" + bytes(8) + ip,
     101: lambda ip: ip,
     228: lambda ip: ip,
+    229: lambda ip: ip,
     12: lambda ip: ip,
-    0: lambda ip: b"\x02\x00\x00\x00" + ip,
-    108: lambda ip: b"\x00\x00\x00\x02" + ip,
+    0: lambda ip: (bytes([_FAMILY6[len(ip) % 4]]) if _v6(ip) else b"\x02") + b"\x00\x00\x00"
+    + ip,
+    108: lambda ip: b"\x00\x00\x00" + (bytes([_FAMILY6[len(ip) % 3]]) if _v6(ip) else b"\x02")
+    + ip,
 }
 
 
 def seeds() -> list[bytes]:
-    """IPv4 datagrams (and ARP bodies) taken from every Ethernet capture we ship."""
+    """IPv4 and IPv6 datagrams taken from every capture we ship (any link type)."""
     out = []
     for path in sorted((ROOT / "captures").rglob("*.pcap*")):
         try:
             for d in map(lambda r: decode_frame(r.data, r.linktype), PcapReader(str(path))):
-                if d.ethertype == 0x0800 and d.ip is not None:
+                if (d.ethertype == 0x0800 and d.ip is not None) or (
+                        d.ethertype == 0x86DD and d.ip6 is not None):
                     out.append(d.data[d.l3_offset :])
         except Exception:  # noqa: BLE001 - a damaged fixture is still a fine seed source
             continue
@@ -92,8 +108,11 @@ def main() -> int:
     failures = 0
     for linktype, frame_it in LINKTYPES.items():
         start = time.perf_counter()
+        v6 = 0
         for i in range(args.frames):
-            data = mutate(rng, frame_it(rng.choice(base)))
+            seed = rng.choice(base)
+            v6 += _v6(seed)
+            data = mutate(rng, frame_it(seed))
             try:
                 d = decode_frame(data, linktype, frame=i + 1)
                 json.dumps(d.to_dict())
@@ -110,7 +129,7 @@ def main() -> int:
                     print(f"linktype {linktype} frame {data.hex()}", file=sys.stderr)
                     traceback.print_exc()
         took = time.perf_counter() - start
-        print(f"linktype {linktype:3}: {args.frames} mutated frames, {took:.1f} s")
+        print(f"linktype {linktype:3}: {args.frames} mutated frames ({v6} IPv6), {took:.1f} s")
     print(f"{failures} failures")
     return 1 if failures else 0
 

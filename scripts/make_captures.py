@@ -492,6 +492,11 @@ def main(argv: list[str] | None = None) -> int:
         cap = theme()
         cap.write(OUT)
         print(f"captures/{cap.name}: {len(cap.records)} frames")
+    from make_captures6 import all_captures  # the IPv6 fixtures
+
+    for cap in all_captures():
+        cap.write(OUT)
+        print(f"captures/{cap.name}: {len(cap.records)} frames")
     if args.corpus:
         copy_corpus(args.corpus)
         print(f"third-party captures copied from {args.corpus}")

@@ -3,8 +3,13 @@
 For each frame pcapping's ``decode_frame`` and dpkt (``Ethernet``, ``SLL``, ``SLL2``,
 ``Loopback``, ``IP``) must agree on MACs, VLAN ids, EtherType, ARP fields, IPv4 fields and
 checksum verdict (dpkt side: ``dpkt.in_cksum`` over the raw header), ICMP type, code,
-checksum, id/seq and verdict, and the quoted datagram's addresses and protocol.  Where dpkt
-cannot parse a damaged frame, pcapping must report a problem instead of raising.  Frames that
+checksum, id/seq and verdict, and the quoted datagram's addresses and protocol; for IPv6
+(``_compare_ip6``): addresses, next header, hop limit, payload length, flow label, traffic
+class, the extension chain (kinds in order, routing and fragment fields, upper-layer
+protocol), ICMPv6 type, code, checksum, echo id/seq, MTU, pointer and the checksum verdict
+worked out here from dpkt's fields (pseudo-header with dpkt's final destination and
+``dpkt.in_cksum``).  Where dpkt cannot parse a damaged frame, pcapping must report a problem
+instead of raising.  Frames that
 pcapping encodes must parse in dpkt to the fields they were built from.
 """
 
@@ -21,12 +26,14 @@ from pcapping.io.pcapfile import PcapReader
 from pcapping.wire.arp import ARPPacket
 from pcapping.wire.ethernet import BROADCAST, EthernetHeader, VLANTag
 from pcapping.wire.icmp import ICMPEcho, ICMPError, ICMPOther
+from pcapping.wire.icmp6 import ICMP6Echo, ICMP6Error
 from pcapping.wire.ipv4 import IPv4Header, ip_bytes
+from pcapping.wire.ipv6 import FragmentHeader, RoutingHeader, ext_kind
 from pcapping.wire.sll import LinuxSLL, LinuxSLL2, NullHeader
 
 CAPTURES = Path(__file__).resolve().parent.parent / "captures"
 FILES = sorted(p for p in CAPTURES.rglob("*") if p.suffix in (".pcap", ".pcapng"))
-SUPPORTED = frozenset((0, 1, 101, 108, 113, 228, 276))
+SUPPORTED = frozenset((0, 1, 101, 108, 113, 228, 229, 276))
 
 
 def test_there_are_captures() -> None:
@@ -44,15 +51,26 @@ def _dpkt_link(data: bytes, linktype: int) -> tuple[object, int, int | None]:
         return eth, 14 + 4 * len(tags), etype if eth.type > 1500 else None
     if linktype == 113:
         sll = dpkt.sll.SLL(data)
-        return sll, 16, sll.ethtype
+        return (sll, *_untag(data, 16, sll.ethtype))
     if linktype == 276:
         sll2 = dpkt.sll2.SLL2(data)
-        return sll2, 20, sll2.ethtype
+        return (sll2, *_untag(data, 20, sll2.ethtype))
     if linktype in (0, 108):
         lo = dpkt.loopback.Loopback(data)
-        return lo, 4, 0x0800 if lo.family == 2 else None
+        return lo, 4, 0x0800 if lo.family == 2 else 0x86DD if lo.family in (
+            10, 24, 28, 30) else None
     version = data[0] >> 4 if data else None  # raw IP: the version nibble decides, as in tcpdump
     return None, 0, {4: 0x0800, 6: 0x86DD}.get(version)
+
+
+def _untag(data: bytes, off: int, etype: int) -> tuple[int, int]:
+    """802.1Q tags a cooked capture left in place (dpkt leaves them to the caller)."""
+    while etype == 0x8100:
+        if len(data) < off + 4:
+            raise dpkt.NeedData("vlan")
+        etype = struct.unpack_from("!H", data, off + 2)[0]
+        off += 4
+    return off, etype
 
 
 def check_frame(data: bytes, linktype: int) -> list[str]:
@@ -71,7 +89,7 @@ def check_frame(data: bytes, linktype: int) -> list[str]:
             out.append(f"dpkt cannot parse the link layer ({exc!r}), pcapping saw no problem")
         return out
     _compare_link(d, link, linktype, same)
-    if d.link is not None or linktype in (101, 228):
+    if d.link is not None or linktype in (101, 228, 229):
         if etype is not None:
             same("ethertype", d.ethertype, etype)
         same("l3 offset", d.l3_offset, off)
@@ -79,6 +97,8 @@ def check_frame(data: bytes, linktype: int) -> list[str]:
         _compare_arp(d, data[off:], same, out)
     if d.ethertype == 0x0800 and etype == 0x0800:
         _compare_ip(d, data, off, same, out)
+    if d.ethertype == 0x86DD and etype == 0x86DD:
+        _compare_ip6(d, data, off, same, out)
     return out
 
 
@@ -229,6 +249,107 @@ def _compare_icmp(d: Decoded, ref_ip, icmp, icmp_raw: bytes, same, out: list[str
                 if isinstance(q.icmp, ICMPEcho) and isinstance(inner.data, dpkt.icmp.ICMP.Echo):
                     same("quoted echo id/seq", (q.icmp.ident, q.icmp.seq),
                          (inner.data.id, inner.data.seq))
+
+
+_DPKT_EXT = {dpkt.ip6.IP6HopOptsHeader: 0, dpkt.ip6.IP6RoutingHeader: 43,
+             dpkt.ip6.IP6FragmentHeader: 44, dpkt.ip6.IP6AHHeader: 51,
+             dpkt.ip6.IP6ESPHeader: 50, dpkt.ip6.IP6DstOptsHeader: 60}
+
+
+def _compare_ip6(d: Decoded, data: bytes, off: int, same, out: list[str]) -> None:
+    raw = data[off:]
+    try:
+        ref = dpkt.ip6.IP6(raw)
+    except (dpkt.UnpackError, struct.error, IndexError) as exc:
+        if d.ip6 is not None and not d.problems:
+            out.append(f"dpkt cannot parse an IPv6 datagram pcapping decoded cleanly: {exc!r}")
+        elif d.ip6 is None and not d.problems:
+            out.append("dpkt cannot parse the IPv6 header, pcapping saw no problem")
+        return
+    if d.ip6 is None:  # dpkt does not check the version
+        if not d.problems:
+            out.append("dpkt parsed an IPv6 header pcapping dropped without a problem")
+        return
+    ip6 = d.ip6
+    same("ip6 src", ip6.src, ref.src)
+    same("ip6 dst", ip6.dst, ref.dst)
+    same("ip6 next header", ip6.next_header, ref.nxt)
+    same("ip6 hop limit", ip6.hop_limit, ref.hlim)
+    same("ip6 payload length", ip6.payload_length, ref.plen)
+    same("ip6 flow label", ip6.flow_label, ref.flow)
+    same("ip6 traffic class", ip6.traffic_class, ref.fc)
+    chain = d.ip6_ext
+    assert chain is not None
+    if chain.error is not None or ip6.payload_length == 0:
+        if not d.problems and ip6.payload_length:
+            out.append("an extension walk error without a problem recorded")
+        return
+    theirs = ref.all_extension_headers
+    kinds = [ext_kind(h) for h in chain.headers]
+    # dpkt walks through ESP as if it were an extension header; pcapping stops there
+    if theirs and _DPKT_EXT.get(type(theirs[-1])) == 50:
+        theirs = theirs[:-1]
+        same("upper layer (ESP)", chain.protocol, 50)
+    else:
+        same("upper layer protocol", chain.protocol, getattr(ref, "p", ref.nxt))
+    same("extension kinds", kinds, [_DPKT_EXT.get(type(x)) for x in theirs])
+    for ours, their in zip(chain.headers, theirs, strict=False):
+        if isinstance(ours, RoutingHeader) and isinstance(their, dpkt.ip6.IP6RoutingHeader):
+            same("routing type", ours.routing_type, their.type)
+            same("segments left", ours.segments_left, their.segs_left)
+            if ours.routing_type in (0, 2):
+                same("routing addresses", list(ours.addresses), their.addresses)
+        if isinstance(ours, FragmentHeader) and isinstance(their, dpkt.ip6.IP6FragmentHeader):
+            same("fragment offset", ours.frag_offset, their.frag_off)
+            same("fragment M", ours.more, bool(their.m_flag))
+            same("fragment id", ours.ident, their.id)
+    if chain.protocol != 58 or not chain.upper_layer_present:
+        same("icmp6 without an ICMPv6 upper layer", d.icmp6, None)
+        return
+    msg_raw = data[d.l4_offset:d.l4_end]
+    icmp = ref.data if isinstance(ref.data, dpkt.icmp6.ICMP6) else None
+    if d.icmp6 is None:
+        if not d.problems:
+            out.append("no ICMPv6 decoded and no problem reported")
+        if icmp is not None and len(msg_raw) >= 8:
+            out.append("dpkt decoded an ICMPv6 header of 8+ bytes that pcapping did not")
+        return
+    if icmp is None:
+        if len(msg_raw) >= 4:
+            out.append(f"dpkt did not parse ICMPv6 that pcapping did ({len(msg_raw)} bytes)")
+        return
+    m = d.icmp6
+    same("icmp6 type", m.icmp_type, icmp.type)
+    same("icmp6 code", m.code, icmp.code)
+    same("icmp6 checksum", m.checksum, icmp.sum)
+    whole = off + 40 + ref.plen <= len(data)
+    fragmented = any(isinstance(x, dpkt.ip6.IP6FragmentHeader) and (x.frag_off or x.m_flag)
+                     for x in theirs)
+    if whole and not fragmented:
+        final = ref.dst
+        for x in theirs:
+            if isinstance(x, dpkt.ip6.IP6RoutingHeader) and x.segs_left and x.addresses:
+                final = x.addresses[0] if x.type == 4 else x.addresses[-1]
+        pseudo = ref.src + final + struct.pack("!IxxxB", len(msg_raw), 58)
+        same("icmp6 checksum verdict", m.checksum_ok, dpkt.in_cksum(pseudo + msg_raw) == 0)
+    else:
+        same("icmp6 checksum verdict (unverifiable)", m.checksum_ok, None)
+    body = icmp.data
+    if isinstance(m, ICMP6Echo) and isinstance(body, dpkt.icmp6.ICMP6.Echo):
+        same("echo6 id/seq", (m.ident, m.seq), (body.id, body.seq))
+    if isinstance(m, ICMP6Error):
+        if m.mtu is not None and isinstance(body, dpkt.icmp6.ICMP6.TooBig):
+            same("packet too big mtu", m.mtu, body.mtu)
+        if m.pointer is not None and isinstance(body, dpkt.icmp6.ICMP6.ParamProb):
+            same("parameter problem pointer", m.pointer, body.ptr)
+        q = m.quoted
+        if q.ip6 is None:
+            if q.problem is None:
+                out.append("quoted datagram unreadable but no problem recorded")
+        elif isinstance(getattr(body, "ip6", None), dpkt.ip6.IP6):
+            same("quoted ip6 src", q.ip6.src, body.ip6.src)
+            same("quoted ip6 dst", q.ip6.dst, body.ip6.dst)
+            same("quoted ip6 next header", q.ip6.next_header, body.ip6.nxt)
 
 
 def _records(path: Path):

@@ -32,7 +32,7 @@ elif settings.get_current_profile_name() == "default":
     settings.load_profile("fast")
 
 CAPTURES = Path(__file__).resolve().parent.parent / "captures"
-LINKTYPES = (0, 1, 12, 101, 108, 113, 228, 276)
+LINKTYPES = (0, 1, 12, 101, 108, 113, 228, 229, 276)
 
 
 def _fixture_frames() -> list[tuple[bytes, int]]:
@@ -239,3 +239,221 @@ def test_flipped_bit_fails_ipv4_checksum(value: IPv4Header, data) -> None:
         assume(False)
         return
     assert parsed.checksum_ok is False
+
+
+# -- IPv6 -------------------------------------------------------------------------------
+
+from pcapping.wire.ext import ExtObject, ICMPExtension, InterfaceQuery  # noqa: E402
+from pcapping.wire.extecho import ExtEchoReply, ExtEchoRequest, parse_ext_echo  # noqa: E402
+from pcapping.wire.icmp6 import (  # noqa: E402
+    ERROR_TYPES6,
+    ICMP6Echo,
+    ICMP6Error,
+    ICMP6Other,
+    parse_icmp6,
+    parse_quoted6,
+)
+from pcapping.wire.ipv6 import (  # noqa: E402
+    AHHeader,
+    FragmentHeader,
+    IPv6Header,
+    IPv6Option,
+    OptionsHeader,
+    RoutingHeader,
+    walk_extensions,
+)
+from pcapping.wire.mld import MLDMessage, MLDv2Query, MLDv2Record, MLDv2Report, parse_mld  # noqa: E402
+from pcapping.wire.ndp import (  # noqa: E402
+    LinkLayerOption,
+    MTUOption,
+    NeighborAdvert,
+    NeighborSolicit,
+    NonceOption,
+    PrefixInfo,
+    RDNSSOption,
+    Redirect,
+    RouterAdvert,
+    RouterSolicit,
+    parse_nd_options,
+    parse_ndp,
+)
+
+ip6 = st.binary(min_size=16, max_size=16)
+ipv6_header = st.tuples(ip6, ip6, u8, u8, u8, st.integers(0, 0xFFFFF), u16).map(
+    lambda a: IPv6Header(*a))
+v6_option = st.one_of(
+    st.just(IPv6Option(0)),
+    st.tuples(st.integers(1, 255), st.binary(max_size=12)).map(lambda a: IPv6Option(*a)))
+options_header = st.tuples(st.sampled_from((0, 60)), u8, st.lists(v6_option, max_size=5)).map(
+    lambda a: OptionsHeader.build(*a))
+routing_header = st.tuples(u8, st.lists(ip6, max_size=4), st.sampled_from((0, 2, 4)),
+                           st.integers(0, 5)).map(lambda a: RoutingHeader.build(*a))
+fragment_header = st.tuples(u8, st.integers(0, 8191), st.booleans(), u32, u8,
+                            st.integers(0, 3)).map(lambda a: FragmentHeader(*a))
+ah_header = st.tuples(u8, u32, u32, st.sampled_from((4, 12, 20)).flatmap(
+    lambda n: st.binary(min_size=n, max_size=n)), u16).map(lambda a: AHHeader(*a))
+echo6 = st.tuples(st.booleans(), u16, u16, payloads).map(lambda a: ICMP6Echo(*a))
+error6 = st.tuples(st.sampled_from(sorted(ERROR_TYPES6)), u8, payloads, rest4).map(
+    lambda a: ICMP6Error(*a))
+other6 = st.tuples(u8.filter(lambda t: t not in ERROR_TYPES6 and t not in (128, 129)), u8,
+                   rest4, payloads).map(lambda a: ICMP6Other(*a))
+icmp6_msg = st.one_of(echo6, error6, other6)
+mac6 = st.binary(min_size=6, max_size=6)
+nd_option = st.one_of(
+    st.tuples(st.sampled_from((1, 2)), mac6).map(lambda a: LinkLayerOption(*a)),
+    st.tuples(st.integers(0, 128), u8, u32, u32, ip6).map(lambda a: PrefixInfo(*a)),
+    u32.map(MTUOption), st.binary(min_size=6, max_size=6).map(NonceOption),
+    st.tuples(u32, st.lists(ip6, max_size=3).map(tuple)).map(lambda a: RDNSSOption(*a)))
+nd_options = st.lists(nd_option, max_size=4).map(tuple)
+ndp_message = st.one_of(
+    nd_options.map(RouterSolicit),
+    st.tuples(u8, u8, u16, u32, u32, nd_options).map(lambda a: RouterAdvert(*a)),
+    st.tuples(ip6, nd_options).map(lambda a: NeighborSolicit(*a)),
+    st.tuples(ip6, st.booleans(), st.booleans(), st.booleans(), nd_options).map(
+        lambda a: NeighborAdvert(*a)),
+    st.tuples(ip6, ip6, nd_options).map(lambda a: Redirect(*a)))
+mld_message = st.one_of(
+    st.tuples(st.sampled_from((130, 131, 132)), u16, ip6).map(lambda a: MLDMessage(*a)),
+    st.tuples(u16, ip6, st.booleans(), st.integers(0, 7), u8,
+              st.lists(ip6, max_size=3).map(tuple)).map(lambda a: MLDv2Query(*a)),
+    st.lists(st.tuples(u8, ip6, st.lists(ip6, max_size=2).map(tuple),
+                       st.sampled_from((b"", b"abcd"))).map(lambda a: MLDv2Record(*a)),
+             max_size=3).map(lambda r: MLDv2Report(tuple(r))))
+query = st.one_of(
+    st.text(alphabet="abcdefgh0123-", min_size=1, max_size=15).map(InterfaceQuery.by_name),
+    u32.map(InterfaceQuery.by_index),
+    st.one_of(ip4, ip6).map(InterfaceQuery.by_address))
+ext_echo = st.one_of(
+    st.tuples(u16, u8, query, st.booleans()).map(lambda a: ExtEchoRequest(*a)),
+    st.tuples(u16, u8, st.integers(0, 4), st.integers(0, 7), st.booleans(), st.booleans(),
+              st.booleans()).map(lambda a: ExtEchoReply(*a)))
+SRC6, DST6 = bytes(15) + b"\x01", b"\xfe\x80" + bytes(13) + b"\x02"
+
+
+@given(ipv6_header)
+def test_ipv6_header_round_trip(value: IPv6Header) -> None:
+    assert IPv6Header.parse(value.encode()) == value
+
+
+@given(st.one_of(options_header, routing_header, fragment_header, ah_header))
+def test_extension_header_round_trip(value) -> None:
+    raw = value.encode()
+    parsed = {OptionsHeader: lambda b: OptionsHeader.parse(b, value.kind)
+              if isinstance(value, OptionsHeader) else None,
+              RoutingHeader: RoutingHeader.parse, FragmentHeader: FragmentHeader.parse,
+              AHHeader: AHHeader.parse}[type(value)](raw)
+    assert parsed == value and len(raw) == value.length
+    last = value._replace(next_header=59)  # alone in its chain
+    chain = walk_extensions(last.encode(), (value.kind if isinstance(value, OptionsHeader) else
+                                            43 if isinstance(value, RoutingHeader) else
+                                            44 if isinstance(value, FragmentHeader) else 51), 0)
+    if isinstance(value, FragmentHeader) and value.frag_offset:
+        assert not chain.upper_layer_present
+    assert chain.error is None and chain.headers == (last,) and chain.offset == len(raw)
+    assert chain.protocol == 59
+
+
+@given(icmp6_msg)
+def test_icmp6_round_trip(value) -> None:
+    assert parse_icmp6(value.encode(SRC6, DST6), SRC6, DST6)._replace(checksum=None) == value
+
+
+@given(ndp_message)
+def test_ndp_round_trip(value) -> None:
+    msg = value.encode(SRC6, DST6)
+    assert parse_icmp6(msg, SRC6, DST6).checksum_ok
+    assert parse_ndp(msg) == value
+
+
+@given(mld_message)
+def test_mld_round_trip(value) -> None:
+    assert parse_mld(value.encode(SRC6, DST6)) == value
+
+
+@given(ext_echo, st.booleans())
+def test_ext_echo_round_trip(value, v6: bool) -> None:
+    msg = value.encode6(SRC6, DST6) if v6 else value.encode()
+    got = parse_ext_echo(msg)._replace(checksum=None, checksum_ok=True)
+    if isinstance(value, ExtEchoRequest):
+        assert (got.ident, got.seq, got.query, got.local) == (value.ident, value.seq,
+                                                              value.query, value.local)
+    else:
+        assert got == value
+
+
+@given(st.lists(st.tuples(u8, u8, st.binary(max_size=20)), max_size=4))
+def test_icmp_extension_round_trip(objs) -> None:
+    ext = ICMPExtension(tuple(ExtObject(*o) for o in objs))
+    assert ICMPExtension.parse(ext.encode())._replace(checksum=None) == ext
+
+
+PARSERS6 = (
+    IPv6Header.parse, OptionsHeader.parse, RoutingHeader.parse, FragmentHeader.parse,
+    AHHeader.parse, lambda b: parse_icmp6(b, SRC6, DST6), parse_icmp6, parse_ndp,
+    parse_nd_options, parse_mld, parse_ext_echo, ICMPExtension.parse,
+)
+
+
+@given(st.binary(max_size=160), st.sampled_from(range(len(PARSERS6))))
+def test_random_bytes_parse6_only_decode_errors(data: bytes, which: int) -> None:
+    try:
+        value = PARSERS6[which](data)
+    except DecodeError:
+        return
+    if isinstance(value, ICMP6Error):  # the lazy views must not raise either
+        value.quoted, value.extension, value.mtu, value.pointer  # noqa: B018
+    if isinstance(value, ExtEchoRequest):
+        value.extension  # noqa: B018
+
+
+@given(st.binary(max_size=200), st.sampled_from((0, 43, 44, 51, 60, 58, 59)))
+def test_walk_and_quote_never_raise(data: bytes, nh: int) -> None:
+    chain = walk_extensions(data, nh, 0)
+    assert chain.offset <= len(data) + 2048 and len(chain.headers) <= 16
+    q = parse_quoted6(data)
+    assert q.ip6 is not None or q.problem is not None
+
+
+@given(icmp6_msg, st.data())
+@settings(suppress_health_check=[HealthCheck.too_slow])
+def test_flipped_bit_fails_icmp6_checksum(value, data) -> None:
+    """A flipped bit anywhere in the message or in either address fails the verdict."""
+    buf = bytearray(SRC6 + DST6 + value.encode(SRC6, DST6))
+    bit = data.draw(st.integers(0, len(buf) * 8 - 1))
+    buf[bit // 8] ^= 1 << (bit % 8)
+    src, dst, msg = bytes(buf[:16]), bytes(buf[16:32]), bytes(buf[32:])
+    assert parse_icmp6(msg, src, dst).checksum_ok is False
+
+
+@st.composite
+def ipv6_frames(draw) -> tuple[bytes, int]:
+    """IPv6 datagrams with random extension chains and ICMPv6 bodies, then damaged."""
+    headers = draw(st.lists(st.one_of(options_header, routing_header, fragment_header,
+                                      ah_header), max_size=4))
+    msg = draw(st.one_of(icmp6_msg, ndp_message, mld_message)).encode(SRC6, DST6)
+    kinds = [h.kind if isinstance(h, OptionsHeader) else 43 if isinstance(h, RoutingHeader)
+             else 44 if isinstance(h, FragmentHeader) else 51 for h in headers]
+    fixed = [h._replace(next_header=(kinds[i + 1] if i + 1 < len(kinds) else 58))
+             for i, h in enumerate(headers)]
+    body = b"".join(h.encode() for h in fixed) + msg
+    datagram = IPv6Header(SRC6, DST6, kinds[0] if kinds else 58).encode(body)
+    buf = bytearray(datagram)
+    for _ in range(draw(st.integers(0, 3))):
+        pos = draw(st.integers(0, max(len(buf) - 1, 0)))
+        kind = draw(st.sampled_from(("flip", "byte", "cut")))
+        if kind == "flip" and buf:
+            buf[pos] ^= 1 << draw(st.integers(0, 7))
+        elif kind == "byte" and buf:
+            buf[pos] = draw(u8)
+        else:
+            del buf[pos:]
+    linktype = draw(st.sampled_from(LINKTYPES))
+    head = {1: bytes(12) + b"\x86\xdd", 113: bytes(14) + b"\x86\xdd",
+            276: b"\x86\xdd" + bytes(18), 0: b"\x18\0\0\0", 108: b"\0\0\0\x1e"}.get(
+        linktype, b"")
+    return head + bytes(buf), linktype
+
+
+@given(ipv6_frames())
+def test_ipv6_frames_decode_and_tally(frame: tuple[bytes, int]) -> None:
+    _check_decode(*frame)

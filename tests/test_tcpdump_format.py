@@ -3,8 +3,9 @@
 Every ``captures/*.pcap*`` file and the corpus captures with a supported link
 type are formatted with each flag set and compared with real tcpdump when it
 is on PATH (``TZ=UTC``), else with ``tests/golden/<name>.<flags>.out``
-(written by real tcpdump 4.99.3, see ``make_golden``).  Only ICMP and ARP
-frames are held to byte identity; other protocols are best effort.
+(written by real tcpdump 4.99.3, see ``make_golden``).  Only ICMP, ICMPv6 (NDP,
+MLD, extension headers included) and ARP frames are held to byte identity; other
+protocols are best effort.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CORPUS = Path(__file__).parents[1].parent / "shared" / "corpus"
 GOLDEN = Path(__file__).parent / "golden"
 FLAGS = ("n", "nv", "ne", "nev", "nX")
-SUPPORTED = {0, 1, 12, 101, 108, 113, 228, 276}
+SUPPORTED = {0, 1, 12, 101, 108, 113, 228, 229, 276}
 TCPDUMP = shutil.which("tcpdump")
 
 CORPUS_FILES = [
@@ -84,12 +85,22 @@ def expected_text(path: Path, flags: str) -> str | None:
 
 
 def kind_of(d) -> str:  # noqa: ANN001
+    """'icmp', 'icmp6', 'arp' or 'other' (compare_tcpdump.py's classification)."""
     if d.ethertype in (0x0806, 0x8035):
         return "arp"
     off = d.l3_offset
     if d.ethertype == 0x0800 and len(d.data) >= off + 10 and d.data[off] >> 4 == 4 \
             and d.data[off + 9] == 1:
         return "icmp"
+    if d.ethertype == 0x86DD:
+        chain = d.ip6_ext
+        if chain is not None:
+            if chain.protocol == 58 or (chain.error is not None
+                                        and chain.protocol in (0, 43, 44, 51, 60)):
+                return "icmp6"
+        elif len(d.data) >= off + 7 and d.data[off] >> 4 == 6 and d.data[off + 6] in (
+                58, 0, 43, 44, 51, 60):
+            return "icmp6"
     return "other"
 
 
@@ -116,7 +127,8 @@ def test_identical_to_tcpdump(path: Path, flags: str) -> None:
         want = expected[i] if i < len(expected) else "<missing>"
         if got != want:
             bad.append(f"#{i + 1}\n  expected {want!r}\n  got      {got!r}")
-    assert not bad, f"{len(bad)}/{checked} ICMP/ARP frames differ:\n" + "\n".join(bad[:10])
+    assert not bad, f"{len(bad)}/{checked} ICMP/ICMPv6/ARP frames differ:\n" + "\n".join(
+        bad[:10])
 
 
 def make_golden() -> None:
@@ -222,7 +234,7 @@ def test_link_header_and_hexdump() -> None:
 
 def test_never_raises_on_any_cut() -> None:
     frame = _eth(_ip(1, _icmp(3, 3, bytes(4), QUOTE)))
-    for linktype in (1, 113, 276, 0, 108, 101, 228):
+    for linktype in (1, 113, 276, 0, 108, 101, 228, 229):
         for cut in range(len(frame) + 1):
             for verbose, link, hexdump in ((0, False, False), (2, True, True)):
                 assert isinstance(_fmt(frame[:cut], verbose, link, hexdump, linktype), str)

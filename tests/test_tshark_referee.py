@@ -1,8 +1,12 @@
 """`sniff --json` fields and checksum verdicts against tshark's dissection of the same frames.
 
 Runs where tshark is installed (CI installs it); every capture under captures/ is dissected
-once by tshark (IPv4 checksum verification on) and once by pcapping, and the fields both
-decoded must agree.
+once by tshark (IPv4 checksum verification on; tshark always verifies ICMPv6 checksums) and
+once by pcapping, and the fields both decoded must agree: Ethernet/VLAN, ARP, IPv4 and ICMP,
+IPv6 (addresses, hop limit, next header, payload length, flow label, traffic class) and
+ICMPv6 (type, code, checksum and its verdict, echo id/seq, MTU, pointer, NDP targets, flags,
+link-layer addresses, RA fields, prefixes, MTU option, MLD group, and the quoted datagram's
+addresses).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from typing import Any
 import pytest
 
 import pcapping
+from pcapping.wire.ipv6 import ip6_bytes, ip6_str
 
 CAPTURES = Path(__file__).resolve().parents[1] / "captures"
 FILES = sorted(p for p in CAPTURES.rglob("*") if p.suffix in (".pcap", ".pcapng"))
@@ -25,6 +30,13 @@ FIELDS = [
     "ip.len", "ip.checksum", "ip.checksum.status", "ip.flags.df", "ip.flags.mf",
     "icmp.type", "icmp.code", "icmp.checksum", "icmp.checksum.status", "icmp.ident",
     "icmp.seq", "icmp.mtu",
+    "ipv6.src", "ipv6.dst", "ipv6.hlim", "ipv6.nxt", "ipv6.plen", "ipv6.flow", "ipv6.tclass",
+    "icmpv6.type", "icmpv6.code", "icmpv6.checksum", "icmpv6.checksum.status",
+    "icmpv6.echo.identifier", "icmpv6.echo.sequence_number", "icmpv6.mtu", "icmpv6.pointer",
+    "icmpv6.nd.ns.target_address", "icmpv6.nd.na.target_address", "icmpv6.opt.linkaddr",
+    "icmpv6.nd.na.flag.r", "icmpv6.nd.na.flag.s", "icmpv6.nd.na.flag.o",
+    "icmpv6.nd.ra.cur_hop_limit", "icmpv6.nd.ra.router_lifetime", "icmpv6.opt.prefix",
+    "icmpv6.opt.mtu", "icmpv6.mld.multicast_address",
 ]
 TSHARK = shutil.which("tshark")
 pytestmark = pytest.mark.skipif(TSHARK is None, reason="tshark is not installed")
@@ -106,6 +118,77 @@ def _compare(ours: dict[str, Any], theirs: dict[str, list[str]]) -> list[str]:
             check("quoted.src", quoted["src"], "ip.src", 1)
             check("quoted.dst", quoted["dst"], "ip.dst", 1)
             check("quoted.proto", quoted["proto"], "ip.proto", 1, conv=_int)
+    diffs += _compare6(ours, theirs, check)
+    return diffs
+
+
+def _a6(text: str) -> str:
+    """tshark's address text in pcapping's (RFC 5952) form: tshark writes the deprecated
+    IPv4-compatible ::a.b.c.d in dotted form, RFC 5952 only IPv4-mapped ones."""
+    return ip6_str(ip6_bytes(text))
+
+
+def _compare6(ours: dict[str, Any], theirs: dict[str, list[str]], check) -> list[str]:
+    diffs: list[str] = []
+    ip6 = ours.get("ip6")
+    if ip6 and theirs.get("ipv6.src"):
+        check("ip6.src", ip6["src"], "ipv6.src", conv=_a6)
+        check("ip6.dst", ip6["dst"], "ipv6.dst", conv=_a6)
+        check("ip6.hlim", ip6["hlim"], "ipv6.hlim", conv=_int)
+        check("ip6.nxt", ip6["nxt"], "ipv6.nxt", conv=_int)
+        check("ip6.plen", ip6["plen"], "ipv6.plen", conv=_int)
+        check("ip6.flow", ip6["flow"], "ipv6.flow", conv=_int)
+        check("ip6.tclass", ip6["tclass"], "ipv6.tclass", conv=_int)
+    icmp6 = ours.get("icmp6")
+    if not icmp6 or not theirs.get("icmpv6.type"):
+        return diffs
+    check("icmp6.type", icmp6["type"], "icmpv6.type", conv=_int)
+    check("icmp6.code", icmp6["code"], "icmpv6.code", conv=_int)
+    check("icmp6.checksum", icmp6["checksum"], "icmpv6.checksum", conv=_int)
+    if icmp6["checksum_ok"] is not None:
+        check("icmp6.checksum_ok", icmp6["checksum_ok"], "icmpv6.checksum.status",
+              conv=_verdict)
+    if icmp6["type"] in (128, 129):
+        check("icmp6.id", icmp6["id"], "icmpv6.echo.identifier", conv=_int)
+        check("icmp6.seq", icmp6["seq"], "icmpv6.echo.sequence_number", conv=_int)
+    if "mtu" in icmp6:
+        check("icmp6.mtu", icmp6["mtu"], "icmpv6.mtu", conv=_int)
+    if "pointer" in icmp6:
+        check("icmp6.pointer", icmp6["pointer"], "icmpv6.pointer", conv=_int)
+    if icmp6["type"] == 135 and "target" in icmp6:
+        check("ns.target", icmp6["target"], "icmpv6.nd.ns.target_address", conv=_a6)
+    if icmp6["type"] == 136 and "target" in icmp6:
+        check("na.target", icmp6["target"], "icmpv6.nd.na.target_address", conv=_a6)
+        flag = lambda v: v in ("1", "True")  # noqa: E731
+        check("na.router", icmp6["router"], "icmpv6.nd.na.flag.r", conv=flag)
+        check("na.solicited", icmp6["solicited"], "icmpv6.nd.na.flag.s", conv=flag)
+        check("na.override", icmp6["override"], "icmpv6.nd.na.flag.o", conv=flag)
+    if icmp6["type"] == 134 and "hop_limit" in icmp6:
+        check("ra.hop_limit", icmp6["hop_limit"], "icmpv6.nd.ra.cur_hop_limit", conv=_int)
+        check("ra.lifetime", icmp6["router_lifetime"], "icmpv6.nd.ra.router_lifetime",
+              conv=_int)
+    options = icmp6.get("options", [])
+    ll = [o["lladdr"] for o in options if "lladdr" in o and len(o["lladdr"]) == 17]
+    if ll and theirs.get("icmpv6.opt.linkaddr"):
+        if ll != theirs["icmpv6.opt.linkaddr"][: len(ll)]:
+            diffs.append(f"nd lladdr: pcapping {ll}, tshark {theirs['icmpv6.opt.linkaddr']}")
+    prefixes = [o["prefix"] for o in options if o["type"] == 3 and "prefix" in o]
+    if prefixes and theirs.get("icmpv6.opt.prefix"):
+        if prefixes != [_a6(v) for v in theirs["icmpv6.opt.prefix"]][: len(prefixes)]:
+            diffs.append(f"nd prefixes: pcapping {prefixes}, tshark "
+                         f"{theirs['icmpv6.opt.prefix']}")
+    mtus = [o["mtu"] for o in options if "mtu" in o]
+    if mtus and theirs.get("icmpv6.opt.mtu"):
+        if mtus != [_int(v) for v in theirs["icmpv6.opt.mtu"]][: len(mtus)]:
+            diffs.append(f"nd mtu: pcapping {mtus}, tshark {theirs['icmpv6.opt.mtu']}")
+    mld = icmp6.get("mld")
+    if mld and "group" in mld:
+        check("mld.group", mld["group"], "icmpv6.mld.multicast_address", conv=_a6)
+    quoted = icmp6.get("quoted", {}).get("ip6")
+    if quoted and len(theirs.get("ipv6.src", [])) > 1:
+        check("quoted6.src", quoted["src"], "ipv6.src", 1, conv=_a6)
+        check("quoted6.dst", quoted["dst"], "ipv6.dst", 1, conv=_a6)
+        check("quoted6.nxt", quoted["nxt"], "ipv6.nxt", 1, conv=_int)
     return diffs
 
 

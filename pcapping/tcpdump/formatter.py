@@ -11,9 +11,10 @@ tcpdump's two ways of giving up:
 - a *hard* stop (``_Trunc``, tcpdump's longjmp on a failed fetch): the mark is
   printed once for the whole frame and ``-X`` dumps the whole frame.
 
-Everything ICMP/ARP was checked against real tcpdump 4.99.3 output with
-``scripts/compare_tcpdump.py``.  UDP and TCP get tcpdump's first line in simple
-cases; other protocols get a short line in tcpdump's style.
+IPv6 and ICMPv6 (NDP, MLD, extension headers) come from ``tcpdump.ip6`` and
+``tcpdump.icmp6``, mixed in.  Everything ICMP/ICMPv6/ARP was checked against real
+tcpdump 4.99.3 output with ``scripts/compare_tcpdump.py``.  UDP and TCP get tcpdump's
+first line in simple cases; other protocols get a short line in tcpdump's style.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ from pcapping.tcpdump.apps.rx import PORTS_BEFORE_RX, RxPrinter, is_rx
 from pcapping.tcpdump.apps.snmp import snmp
 from pcapping.tcpdump.apps.syslog import syslog
 from pcapping.tcpdump.apps.text import TCP_TEXT_PORTS, rst_data, tcp_text_proto, txtproto
+from pcapping.tcpdump.icmp6 import ICMPv6Printer
+from pcapping.tcpdump.ip6 import IPv6Printer, Trunc6
 from pcapping.tcpdump.tcpopt import tcp_options
 from pcapping.wire.checksum import checksum_ok, checksum_should_be
 from pcapping.wire.ethernet import TAG_TYPES
@@ -211,8 +214,9 @@ def _q922(b: bytes) -> str:
     return f"DLCI {(dlci << 6) | (b[i] >> 2)}"
 
 
-class TcpdumpFormatter:
-    """tcpdump -n[v][e][X] text for one ``Decoded`` frame at a time."""
+class TcpdumpFormatter(IPv6Printer, ICMPv6Printer):
+    """tcpdump -n[v][e][X] text for one ``Decoded`` frame at a time (IPv6 and ICMPv6 come
+    from the ``tcpdump.ip6`` and ``tcpdump.icmp6`` mixins)."""
 
     def __init__(self, verbose: int = 0, link: bool = False, hexdump: bool = False) -> None:
         self.verbose = verbose
@@ -261,7 +265,7 @@ class TcpdumpFormatter:
         try:
             self._link_print(data, d.linktype, d.length)
             hdrlen = self._hdrlen
-        except _Trunc:
+        except (_Trunc, Trunc6):
             out.append(f" [|{self._proto}]")
             hdrlen = 0
         if self.hexdump and len(data) > hdrlen:
@@ -289,7 +293,7 @@ class TcpdumpFormatter:
             self._sll(data, length)
         elif linktype == 276:
             self._sll2(data, length)
-        elif linktype in (101, 12, 14, 228):
+        elif linktype in (101, 12, 14, 228, 229):
             self._hdrlen = 0
             if self.link:
                 self._out.append("ip: ")
@@ -1031,29 +1035,6 @@ class TcpdumpFormatter:
         if hard:
             self._proto = hard
             raise _Trunc
-
-    def _ip6(self, data: bytes, p: int, length: int, end: int) -> None:
-        out = self._out
-        self._proto = "ip6"
-        if p + 40 > end:
-            out.append("IP6 ")
-            self._trunc_mark("ip6")
-            return
-        src = socket.inet_ntop(socket.AF_INET6, data[p + 8: p + 24])
-        dst = socket.inet_ntop(socket.AF_INET6, data[p + 24: p + 40])
-        nh = data[p + 6]
-        plen = _H(data, p + 4)[0]
-        q = p + 40
-        if nh == 58 and q + 8 <= end and data[q] in (128, 129):
-            kind = "request" if data[q] == 128 else "reply"
-            out.append(f"IP6 {src} > {dst}: ICMP6, echo {kind}, id {_H(data, q + 4)[0]}, "
-                       f"seq {_H(data, q + 6)[0]}, length {plen}")
-        elif nh in (17, 6) and q + 4 <= end:
-            sport, dport = _H(data, q)[0], _H(data, q + 2)[0]
-            what = "UDP" if nh == 17 else "tcp"
-            out.append(f"IP6 {src}.{sport} > {dst}.{dport}: {what}, length {plen - 8}")
-        else:
-            out.append(f"IP6 {src} > {dst}: ip-proto-{nh} {plen}")
 
     # -- ARP --------------------------------------------------------------------
 

@@ -4,7 +4,8 @@ Library API (see DESIGN.md):
 - ``decode_frame(data, linktype=1) -> Decoded`` never raises;
 - ``read_capture(path) -> Iterator[Decoded]`` streams pcap/pcapng in constant memory;
 - ``Decoded.to_dict()`` is the ``sniff --json`` object;
-- ``ping(host, count=..., ...)`` runs ``send`` and returns its events and statistics.
+- ``ping(host, count=..., ...)`` runs ``send`` and returns its events and statistics;
+- ``trace(host, method=..., ...)`` runs ``trace`` and returns its events and summary.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pcapping.errors import DecodeError, Malformed, PcappingError, Truncated
 __version__ = "0.1.0"
 __all__ = [
     "DecodeError", "Decoded", "LinkType", "Malformed", "PcappingError", "Truncated",
-    "decode_frame", "ping", "read_capture",
+    "decode_frame", "ping", "read_capture", "trace",
 ]
 
 
@@ -38,3 +39,10 @@ def ping(host: str, **options: Any) -> Any:
     from pcapping.send import ping as _ping
 
     return _ping(host, **options)
+
+
+def trace(host: str, **options: Any) -> Any:
+    """Run ``pcapping trace`` from Python; returns its events, summary and exit status."""
+    from pcapping.trace import trace as _trace
+
+    return _trace(host, **options)

@@ -531,6 +531,11 @@ class Engine:
         capture.frames_read += total
         return total
 
+    def read_now(self, strategy: Strategy) -> int:
+        """Handle every frame the capture holds now (a strategy calls it before it gives
+        probes up, so that an answer already queued is never taken for a timeout)."""
+        return self._drain(strategy)
+
     def _final_drain(self, strategy: Strategy) -> None:
         """Read until libpcap's count says every frame queued for us has been read."""
         clock = self.clock

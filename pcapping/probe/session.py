@@ -83,7 +83,8 @@ class EngineSession:
 
     def __init__(self, dst: bytes, *, device: str | None = None, source: bytes | None = None,
                  protocols: str = "icmp", write: str | None = None, user: str | None = None,
-                 retrans_s: float | None = None) -> None:
+                 retrans_s: float | None = None, buffer_bytes: int = BUFFER_BYTES,
+                 checksum_offload: bool = False, link_snaplen: bool = False) -> None:
         from pcapping.io import netinfo
         from pcapping.io.capture import LiveCapture
         from pcapping.io.inject import PacketInjector, RawIPInjector
@@ -112,15 +113,22 @@ class EngineSession:
         self.src_txt = ip_str(route.source)
         wanted = f"({protocols} or arp)" if kind == "ethernet" else f"({protocols})"
         bpf = f"{wanted} and host {self.src_txt}"
-        self.capture = capture = LiveCapture(iface, bpf=bpf, snaplen=SNAPLEN, timeout_ms=1,
-                                             buffer_bytes=BUFFER_BYTES, immediate=True)
+        # link_snaplen: frames no longer than the link's MTU allows (answers are read
+        # whole, fragments included), so a small ring still holds a burst of them
+        snaplen = max(2048, mtu + 64) if link_snaplen and not local else SNAPLEN
+        self.capture = capture = LiveCapture(iface, bpf=bpf, snaplen=snaplen, timeout_ms=1,
+                                             buffer_bytes=buffer_bytes, immediate=True)
         self.injector: Any = None
         self.writer: Any = None
         try:
             expected = {"ethernet": (1,), "loopback": (1,), "raw": (12, 14, 101, 228)}[kind]
             if capture.linktype not in expected:
                 raise PcappingError(f"{iface}: link type {capture.linktype} is not supported")
-            self.injector = RawIPInjector() if kind == "loopback" else PacketInjector(iface)
+            if kind == "loopback":
+                self.injector = RawIPInjector()
+            else:  # the device completes UDP/TCP checksums only on Ethernet (vnet header)
+                self.injector = PacketInjector(
+                    iface, offload=checksum_offload and kind == "ethernet")
             drop_privileges(user)
             if write is not None:
                 from pcapping.io.pcapfile import PcapWriter
@@ -139,6 +147,12 @@ class EngineSession:
         except BaseException:
             self.close()
             raise
+
+    @property
+    def offload(self) -> bool:
+        """Whether UDP/TCP datagrams sent here leave their checksum to the device
+        (``checksum_offload`` asked and granted: see ``PacketInjector``)."""
+        return bool(getattr(self.injector, "offload", False))
 
     @property
     def broadcast(self) -> bool:

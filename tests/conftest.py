@@ -85,13 +85,20 @@ def _skip_reason() -> str | None:
 
 
 def _remove_stale_labs() -> None:
-    """Delete ``pcpt<pid>-<host>`` namespaces whose pytest process no longer exists."""
+    """Delete ``pcpt<pid>-<host>`` namespaces whose pytest process no longer exists, and
+    their files under /run/pcapping (a stale tun relay exits by itself once its namespaces
+    are gone)."""
     out = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
     for line in out.splitlines():
         name = line.split()[0] if line.strip() else ""
         match = _STALE_RE.match(name)
         if match and not os.path.exists(f"/proc/{match.group(1)}"):
             subprocess.run(["ip", "netns", "delete", name], capture_output=True)
+    run_dir = Path(lab_module.spec.RELAY_DIR)
+    for path in run_dir.glob(f"{TEST_PREFIX}*-*") if run_dir.is_dir() else []:
+        match = re.match(rf"^{TEST_PREFIX}(\d+)-", path.name)
+        if match and not os.path.exists(f"/proc/{match.group(1)}"):
+            path.unlink(missing_ok=True)
 
 
 @pytest.fixture(scope="session")

@@ -18,7 +18,7 @@ Trace path, from r1 (one TTL per row)::
 
     1 r1
     2 ecmpa NET.20.2 | ecmpb NET.21.2     r1 has a two-nexthop route, hashed on ports
-    3 nat   NET.22.2                      masquerades on to-dscp: the far side sees NET.24.1
+    3 nat   NET.22.2 | NET.23.2           (the side the flow came by); masquerades on to-dscp
     4 dscp  NET.24.2                      sets DSCP cs1 on what it forwards downstream
     5 silent NET.25.2                     never sends Time exceeded
     6 ratelimit NET.26.2                  Linux's default ICMP rate limits

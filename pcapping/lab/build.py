@@ -22,6 +22,7 @@ from pcapping.lab.spec import (
     FEATURES,
     HOSTS,
     NFT_FEATURES,
+    OPTIONAL_SYSCTLS,
     RELAY_DIR,
     TUN_IFACE,
     TUN_MTU,
@@ -83,7 +84,11 @@ def _sysctl_script(spec: LabSpec, host: str, with_nft: bool) -> str:
     A failing sysctl fails the build; a failing ``nft`` is reported on stdout so that the
     lab is built without that host's nftables features."""
     lines = ["set -e"]
-    lines += [f"echo {v} > /proc/sys/{k}" for k, v in spec.sysctls(host).items()]
+    for key, value in spec.sysctls(host).items():
+        if key in OPTIONAL_SYSCTLS:
+            lines.append(f"[ ! -e /proc/sys/{key} ] || echo {value} > /proc/sys/{key}")
+        else:
+            lines.append(f"echo {value} > /proc/sys/{key}")
     if with_nft:
         lines += [
             "set +e",

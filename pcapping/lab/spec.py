@@ -38,6 +38,10 @@ GATEWAY6 = "fe80::1"  # r1's link-local on to-client: the client's IPv6 default 
 DSCP_SET = "cs1"  # what the dscp router writes into every packet it forwards downstream
 DSCP_VALUE = 8  # cs1 as a number: TOS byte / IPv6 traffic class 0x20
 RELAY_DIR = "/run/pcapping"
+MULTIPATH_HASH_FIELDS = 0x37  # source and destination address, protocol, source and dest port
+MULTIPATH_HASH_SEED = 0x70636170  # "pcap"
+#: sysctls written only where the kernel has them (the seed is Linux 6.11+)
+OPTIONAL_SYSCTLS = frozenset({"net/ipv4/fib_multipath_hash_seed"})
 SWEEP_OFFSET = 100  # second octet of the sweep block: NET's + 100 (mod 256)
 
 _PREFIX_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,15}$")
@@ -65,7 +69,7 @@ _LINKS: tuple[tuple[str, str, str, str, int, int, int, int], ...] = (
 )  # fmt: skip
 
 # The address each host is known by: (subnet, host number). Routers: the side facing the client
-# (nat: the side its Time-exceeded answers leave from, towards ecmpa).
+# (nat has two such sides: its link to ecmpa).
 _KNOWN_AS: dict[str, tuple[int, int]] = {
     "client": (1, 2), "r1": (1, 1), "r2": (2, 2), "target": (3, 2),
     "ecmpa": (20, 2), "ecmpb": (21, 2), "nat": (22, 2), "dscp": (24, 2),
@@ -299,10 +303,24 @@ class LabSpec:
 
     def trace_hops(self) -> list[tuple[str, ...]]:
         """The address(es) answering at each TTL towards ``trace_target`` (index 0 is TTL 1):
-        both ECMP routers at TTL 2, an empty tuple for the silent router, the destination
-        last.  Flows (ports) choose between the ECMP routers; one flow always takes one."""
-        return [() if hosts == ("silent",) else tuple(self.addr(h) for h in hosts)
-                for hosts in _TRACE_PATH]  # fmt: skip
+        both ECMP routers at TTL 2 and both of the NAT router's upstream addresses at TTL 3
+        (routers answer from the interface the probe came in by), an empty tuple for the
+        silent router, the destination last.  Each UDP/TCP flow (ports) takes one of the two
+        ``ecmp_paths()``; ICMP flows all take the same one."""
+        out: list[tuple[str, ...]] = []
+        for hosts in _TRACE_PATH:
+            if hosts == ("silent",):
+                out.append(())
+            elif hosts == ("nat",):
+                out.append(self.nat_hops)
+            else:
+                out.append(tuple(self.addr(h) for h in hosts))
+        return out
+
+    def ecmp_paths(self) -> list[tuple[str, str]]:
+        """The two paths through the ECMP pair, as the addresses a flow sees at the ECMP TTL
+        and at the NAT TTL: [(ecmpa, nat via ecmpa), (ecmpb, nat via ecmpb)]."""
+        return [(self.addr("ecmpa"), self.ip(22, 2)), (self.addr("ecmpb"), self.ip(23, 2))]
 
     @property
     def ecmp_hops(self) -> tuple[str, str]:
@@ -311,8 +329,14 @@ class LabSpec:
 
     @property
     def nat_hop(self) -> str:
-        """The NAT router as traces see it (its Time exceeded comes from here)."""
+        """The NAT router's address towards ecmpa (``addr("nat")``): what a trace shows at
+        the NAT's TTL for flows through ecmpa; flows through ecmpb see ``nat_hops[1]``."""
         return self.addr("nat")
+
+    @property
+    def nat_hops(self) -> tuple[str, str]:
+        """Both addresses the NAT router answers from (its links to ecmpa and to ecmpb)."""
+        return (self.ip(22, 2), self.ip(23, 2))
 
     @property
     def nat_outside(self) -> str:
@@ -353,9 +377,17 @@ class LabSpec:
         a, b = self.ecmp_hops
         return (self.to6(a), self.to6(b))
 
+    def ecmp_paths6(self) -> list[tuple[str, str]]:
+        return [(self.to6(a), self.to6(b)) for a, b in self.ecmp_paths()]
+
     @property
     def nat_hop6(self) -> str:
         return self.to6(self.nat_hop)
+
+    @property
+    def nat_hops6(self) -> tuple[str, str]:
+        a, b = self.nat_hops
+        return (self.to6(a), self.to6(b))
 
     @property
     def nat_outside6(self) -> str:
@@ -563,12 +595,22 @@ class LabSpec:
                 "net/ipv6/icmp/ratemask": "",
             })  # fmt: skip
         if host in ROUTERS:
+            # ICMP errors from the address of the interface the packet came in by, as IPv6
+            # does by itself (the IPv4 default is the address of the way back)
+            values["net/ipv4/icmp_errors_use_inbound_ifaddr"] = 1
             values["net/ipv4/ip_forward"] = 1
             values["net/ipv6/conf/all/forwarding"] = 1
             values["net/ipv6/conf/default/forwarding"] = 1
-        if host == "r1":  # the router before the ECMP pair: hash on ports too
-            values["net/ipv4/fib_multipath_hash_policy"] = 1
-            values["net/ipv6/fib_multipath_hash_policy"] = 1
+        if host == "r1":  # the router before the ECMP pair: hash on the 5-tuple
+            # Policy 1 (L4) would reuse the hash a local sender left in the packet (the
+            # socket's random txhash: a new path per kernel socket, whatever the ports);
+            # policy 3 with these fields hashes source/destination address, protocol and
+            # ports of every packet, as a router does.  A fixed seed: the same flow takes the
+            # same router in every lab.
+            for family in ("ipv4", "ipv6"):
+                values[f"net/{family}/fib_multipath_hash_policy"] = 3
+                values[f"net/{family}/fib_multipath_hash_fields"] = MULTIPATH_HASH_FIELDS
+            values["net/ipv4/fib_multipath_hash_seed"] = MULTIPATH_HASH_SEED
         if host == "target":  # RFC 8335 PROBE, both families (IPv6 reads this one too)
             values["net/ipv4/icmp_echo_enable_probe"] = 1
         return values

@@ -281,10 +281,14 @@ def test_ecmp_flows_take_both_routers_each_one_path(lab: LabSpec) -> None:
     assert lab.trace_ttl("nat") == ttl + 1
     runs = {}
     for i in range(16):
-        argv = ["traceroute", "-n", "-U", f"--sport={40000 + i}", "-f", str(ttl),
-                "-m", str(ttl + 1), "-q", "3", "-w", "1"]  # fmt: skip
-        runs[f"v4-{i}"] = [*argv, lab.trace_target]
-        runs[f"v6-{i}"] = [*argv, "-6", lab.trace_target6]
+        # Source ports below the ephemeral range, and not the same for both families: an
+        # IPv6 socket bound to a port (dual-stack) holds it for IPv4 too.
+        for family, target, port in (("v4", lab.trace_target, 20000 + i),
+                                     ("v6", lab.trace_target6, 21000 + i)):  # fmt: skip
+            runs[f"{family}-{i}"] = [
+                "traceroute", "-n", "-U", f"--sport={port}", "-f", str(ttl),
+                "-m", str(ttl + 1), "-q", "3", "-w", "1",
+                *(["-6"] if family == "v6" else []), target]  # fmt: skip
     outputs = _parallel(lab, "client", runs)
     taken: dict[str, set[tuple[str, str]]] = {"v4": set(), "v6": set()}
     for key, text in outputs.items():

@@ -69,9 +69,22 @@ def _more_lines(spec: LabSpec) -> list[tuple[str, str]]:
 
 def _answers(spec: LabSpec) -> list[str]:
     """What each feature answers, as status lines."""
-    r2, r26 = spec.addr("r2"), spec.addr6("r2")
-    hops = " ".join(f"{ttl}:{'|'.join(h for h in hosts)}"
-                    for ttl, hosts in enumerate(spec.trace_path, start=1))  # fmt: skip
+    r2, r2_6 = spec.addr("r2"), spec.addr6("r2")
+    t6, r1_6 = spec.addr6("target"), spec.addr6("r1")
+    notes = {
+        "ecmpa": "r1 hashes the 5-tuple: each UDP/TCP flow takes one of the two",
+        "nat": f"answers from the side the flow came by; masquerades as {spec.nat_outside}",
+        "dscp": f"sets DSCP {DSCP_SET} on what it forwards downstream",
+        "silent": "never sends Time exceeded: *",
+        "ratelimit": "Linux's default ICMP rate limits",
+        "dest": "echo reply, UDP port unreachable, TCP RST",
+    }
+    trace = []
+    for ttl, (hosts, addrs) in enumerate(zip(spec.trace_path, spec.trace_hops(), strict=True),
+                                         start=1):  # fmt: skip
+        shown = " | ".join(addrs) if addrs else spec.silent_hop
+        trace.append(f"  {ttl:<2} {'|'.join(hosts):<12} {shown:<26} {notes.get(hosts[0], '')}"
+                     .rstrip())  # fmt: skip
     return [
         f"r2 answers {spec.unreachable_addr} (unreachable {spec.ip(4, 0)}/24) with"
         " host unreachable,",
@@ -79,34 +92,34 @@ def _answers(spec: LabSpec) -> list[str]:
         " administratively prohibited;",
         f"{spec.absent_addr} is on the client's subnet and nobody answers its ARP.",
         "",
-        f"IPv6: each link also has fd00:A:B:SUBNET::HOST/64 (the IPv4 numbers as hex groups:"
-        f" target {spec.addr6('target')})",
-        f"  and a fixed link-local fe80::HOST; the client's default router is {spec.gateway6}"
-        f" (r1, dev {CLIENT_IFACE}).",
-        f"  r2: {spec.unreachable_addr6} no route, {spec.prohibited_addr6} administratively"
-        f" prohibited, {spec.addr6('target')} -s 1300 -M do packet too big (mtu 1280);",
-        f"  {spec.absent_addr6} is on the client's link and nobody answers its NDP.",
+        "IPv6: every link also has fd00:A:B:SUBNET::HOST/64 (the IPv4 numbers as hex groups)",
+        f"and a fixed link-local fe80::HOST; the client's default router is {spec.gateway6}"
+        f" (r1) on {CLIENT_IFACE}.",
+        f"  {t6:<22} target: echo reply; -t 1 {r1_6} (r1), -t 2 {r2_6} (r2);",
+        f"  {'':<22} -s 1300 -M do: packet too big, mtu {SLOW_LINK_MTU}, from r2",
+        f"  {spec.unreachable_addr6:<22} no route (r2)",
+        f"  {spec.prohibited_addr6:<22} administratively prohibited (r2)",
+        f"  {spec.absent_addr6:<22} nobody: NDP fails (address unreachable, from the client)",
         "",
-        f"Tun hop (raw IP): client {TUN_IFACE} {spec.tun_local} <-> r1 {spec.tun_peer_iface}"
-        f" {spec.tun_peer} (relay pid {_relay_pid(spec) or 'not running'});",
-        f"  the client routes {spec.tun_route} and {spec.tun_route6} over it:"
-        f" {spec.tun_target} / {spec.tun_target6} answers (ttl=62),",
-        f"  TTL 1 expires at {spec.tun_peer}, TTL 2 at {r2};"
-        f" {spec.tun_unreachable} / {spec.tun_unreachable6}: unreachable from r2.",
+        f"Tun hop (raw IP, relay pid {_relay_pid(spec) or 'not running'}): client {TUN_IFACE}"
+        f" {spec.tun_local} <-> r1 {spec.tun_peer_iface} {spec.tun_peer};",
+        f"the client routes {spec.tun_route} and {spec.tun_route6} over it.",
+        f"  {spec.tun_target + ' / ' + spec.tun_target6:<34} target: echo reply ttl=62;"
+        f" -t 1 {spec.tun_peer} (r1), -t 2 {r2} (r2)",
+        f"  {spec.tun_unreachable + ' / ' + spec.tun_unreachable6:<34} unreachable (r2)",
         "",
-        f"Trace path to {spec.trace_target} / {spec.trace_target6} (TTL:hosts {hops}):",
-        f"  ECMP {' | '.join(spec.ecmp_hops)} (r1 hashes on ports), NAT {spec.nat_hop}"
-        f" (the far side sees {spec.nat_outside}),",
-        f"  DSCP set to {DSCP_SET} by {spec.dscp_hop}, no Time exceeded from {spec.silent_hop},"
-        f" default ICMP rate limit at {spec.ratelimit_hop};",
-        "  the destination answers echo, UDP with port unreachable, TCP with RST.",
+        f"Trace path to {spec.trace_target} / {spec.trace_target6}, by TTL"
+        " (IPv6: the same numbers):",
+        *trace,
         "",
-        f"Sweep block {spec.sweep_block} / {spec.sweep_block6}: the target answers every"
-        " address, except",
-        f"  {spec.sweep_unreachable} host unreachable and {spec.sweep_prohibited} admin"
-        f" prohibited from r2 ({r2} / {r26}), {spec.sweep_dropped} dropped.",
-        f"PROBE (RFC 8335) is answered by the target ({spec.addr('target')},"
-        f" {spec.addr6('target')}).",
+        f"Sweep block {spec.sweep_block} (IPv6 {spec.sweep_block6}), answered in full by the"
+        " target (AnyIP), except:",
+        f"  {spec.sweep_unreachable + ' / ' + spec.sweep_unreachable6:<38} host unreachable"
+        f" (IPv6: address unreachable) from r2 {r2} / {r2_6}",
+        f"  {spec.sweep_prohibited + ' / ' + spec.sweep_prohibited6:<38} administratively"
+        " prohibited, from r2",
+        f"  {spec.sweep_dropped + ' / ' + spec.sweep_dropped6:<38} dropped: no answer",
+        f"PROBE (RFC 8335) is answered by the target ({spec.addr('target')}, {t6}).",
     ]
 
 

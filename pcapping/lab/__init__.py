@@ -79,8 +79,8 @@ Kernel behaviours that matter when the same lab is used repeatedly (measured on 
   kernel ``ping -W 1`` to the absent address prints no "From" line.
 - The ``ratelimit`` router's Time exceeded answers are limited per destination, and behind
   the NAT every flow has the same one: IPv4 answers 6 of a burst of 20 (burst of 6, then one
-  per ``icmp_ratelimit`` = 1000 ms), IPv6 about 9 of 20 sent 10 ms apart (6.18's default
-  ``icmp/ratelimit`` is 100 ms, scaled down by the route's prefix length).
+  per ``icmp_ratelimit`` = 1000 ms), IPv6 a burst of 6, then about one per 100 ms (6.18's
+  default ``icmp/ratelimit``): 7 of 20 sent 2 ms apart, 9 at 10 ms, 16 at 50 ms.
 - ECMP: r1 hashes UDP/TCP flows on ports (``fib_multipath_hash_policy=1``), so different
   ports reach different routers; ICMP has no ports, so every echo flow between two addresses
   takes the same one of the two.

@@ -318,21 +318,28 @@ def up(spec: LabSpec = LabSpec()) -> None:  # noqa: B008
                 for name, h in NFT_FEATURES.items():
                     if h == host:
                         missing[name] = reason
-        relay = _start_relay(spec)  # starts while the links are made
+        if os.path.exists("/dev/net/tun"):
+            relay = _start_relay(spec)  # starts while the links are made
+        else:
+            missing["tun"] = "/dev/net/tun does not exist (no tun driver)"
         veths = [f"link add {if_a} netns {spec.ns(a)} type veth peer name {if_b} "
                  f"netns {spec.ns(b)}" for a, if_a, b, if_b in spec.links()]  # fmt: skip
         _ip(["-batch", "-"], stdin="\n".join(veths) + "\n")
         for host in HOSTS:
             _ip(["-n", spec.ns(host), "-batch", "-"], stdin=_host_batch(spec, host))
-        pid = _await_relay(relay)
-        relay = None
-        for host in ("client", "r1"):
-            _ip(["-n", spec.ns(host), "-batch", "-"], stdin=_tun_batch(spec, host))
+        pid = None
+        if relay is not None:
+            pid = _await_relay(relay)
+            relay = None
+            for host in ("client", "r1"):
+                _ip(["-n", spec.ns(host), "-batch", "-"], stdin=_tun_batch(spec, host))
         _write_state(spec, missing, pid)
     except BaseException:
-        if relay is not None:
-            relay.kill()
-            relay.communicate()
+        if relay is not None:  # let it finish starting, so that down() finds its pid file
+            try:
+                _await_relay(relay)
+            except PcappingError:
+                pass
         try:
             down(spec)
         except PcappingError:

@@ -261,14 +261,17 @@ class LabSpec:
 
     @property
     def tun_local6(self) -> str:
+        """IPv6 twin of ``tun_local``."""
         return self.to6(self.tun_local)
 
     @property
     def tun_peer6(self) -> str:
+        """IPv6 twin of ``tun_peer``."""
         return self.to6(self.tun_peer)
 
     @property
     def tun_target6(self) -> str:
+        """IPv6 twin of ``tun_target``."""
         return self.to6(self.tun_target)
 
     @property
@@ -278,9 +281,11 @@ class LabSpec:
 
     @property
     def tun_route6(self) -> str:
+        """IPv6 twin of ``tun_route``."""
         return self.to6(self.tun_route)
 
     def tun_hops6(self) -> list[tuple[str, ...]]:
+        """IPv6 twin of ``tun_hops``."""
         return [tuple(self.to6(a) for a in hop) for hop in self.tun_hops()]
 
     # --- the trace path: r1, ecmpa|ecmpb, nat, dscp, silent, ratelimit, dest ---
@@ -367,42 +372,52 @@ class LabSpec:
 
     @property
     def trace_target6(self) -> str:
+        """IPv6 twin of ``trace_target``."""
         return self.to6(self.trace_target)
 
     def trace_hops6(self) -> list[tuple[str, ...]]:
+        """IPv6 twin of ``trace_hops``."""
         return [tuple(self.to6(a) for a in hop) for hop in self.trace_hops()]
 
     @property
     def ecmp_hops6(self) -> tuple[str, str]:
+        """IPv6 twin of ``ecmp_hops``."""
         a, b = self.ecmp_hops
         return (self.to6(a), self.to6(b))
 
     def ecmp_paths6(self) -> list[tuple[str, str]]:
+        """IPv6 twin of ``ecmp_paths``."""
         return [(self.to6(a), self.to6(b)) for a, b in self.ecmp_paths()]
 
     @property
     def nat_hop6(self) -> str:
+        """IPv6 twin of ``nat_hop``."""
         return self.to6(self.nat_hop)
 
     @property
     def nat_hops6(self) -> tuple[str, str]:
+        """IPv6 twin of ``nat_hops``."""
         a, b = self.nat_hops
         return (self.to6(a), self.to6(b))
 
     @property
     def nat_outside6(self) -> str:
+        """IPv6 twin of ``nat_outside``."""
         return self.to6(self.nat_outside)
 
     @property
     def dscp_hop6(self) -> str:
+        """IPv6 twin of ``dscp_hop``."""
         return self.to6(self.dscp_hop)
 
     @property
     def silent_hop6(self) -> str:
+        """IPv6 twin of ``silent_hop``."""
         return self.to6(self.silent_hop)
 
     @property
     def ratelimit_hop6(self) -> str:
+        """IPv6 twin of ``ratelimit_hop``."""
         return self.to6(self.ratelimit_hop)
 
     # --- the sweep block ---
@@ -452,6 +467,7 @@ class LabSpec:
 
     @property
     def sweep_alive6(self) -> str:
+        """IPv6 twin of ``sweep_alive``."""
         return self.to6(self.sweep_alive)
 
     @property
@@ -466,10 +482,12 @@ class LabSpec:
 
     @property
     def sweep_dropped6(self) -> str:
+        """IPv6 twin of ``sweep_dropped``."""
         return self.to6(self.sweep_dropped)
 
     @property
     def sweep_error_hop6(self) -> str:
+        """IPv6 twin of ``sweep_error_hop``."""
         return self.to6(self.sweep_error_hop)
 
     # --- interfaces, links, routes ---

@@ -392,6 +392,13 @@ class PingStrategy:
         self._lane_csum = int.from_bytes(frame[off + 2:off + 4], "big")
         self._lane_reply = bytearray(frame[off + 2:])  # checksum onwards of the reply
         self._lane_reply_at = off - len(header) + 2  # its offset from the IP header
+        size = len(self._lane_reply)
+        counted = self._counted if self._mark is not None and not opts.adaptive else None
+        # what fast_batch compares, computed once: (request, reply, offset, size, the
+        # reply's addresses, its total length, the counter, IPv4?)
+        self._lane_rx = (frame, self._lane_reply, self._lane_reply_at, size,
+                         self.dst + self.src, (self._lane_reply_at + size).to_bytes(2, "big"),
+                         counted, self.IP_LEN == 20)
         self.pacer.cur = self.pacer.cur if self.pacer.cur is not None else 0.0
         return frame, off, engine.injector.send
 
@@ -541,12 +548,10 @@ class PingStrategy:
                 if not fast(data, l3, sec, usec):
                     (declined := declined or []).append((data, sec, usec))
             return declined
-        request = lane[0]
-        reply = self._lane_reply
-        at = l3 + self._lane_reply_at
-        size = len(reply)
+        request, reply, at, size, addrs, total, counted, v4 = self._lane_rx
+        at += l3
         departed = self.departed_us
-        counted = self._counted if self._mark is not None and not self.opts.adaptive else None
+        from_bytes = int.from_bytes
         for i in range(0, n << 4, 16):
             sec, usec, off, caplen = unpack(meta, i)
             data = buf[off:off + caplen]
@@ -555,10 +560,19 @@ class PingStrategy:
                 if not departed[seq]:
                     departed[seq] = sec * 1_000_000 + usec
                 continue
-            if (counted is not None and data[at:at + size] == reply
-                    and data[at - 2] == self.REPLY_TYPE and self._lane_ip_ok(data, l3, at)):
-                counted(self._lane_seq, sec * 1_000_000 + usec)
-                continue
+            if counted is not None and data[at:at + size] == reply:
+                # the expected reply's ICMP part: right by construction; the IP header:
+                if v4:
+                    h = from_bytes(data[l3:l3 + 20], "big")
+                    whole = (data[l3] == 0x45 and data[l3 + 9] == 1 and data[at - 2] == 0
+                             and data[l3 + 12:l3 + 20] == addrs and data[l3 + 2:l3 + 4] == total
+                             and not data[l3 + 6] & 0x3F and not data[l3 + 7] and h
+                             and not h % 0xFFFF and (not l3 or data[l3 - 2:l3] == b"\x08\x00"))
+                else:
+                    whole = self._lane_ip_ok(data, l3, at) and data[at - 2] == self.REPLY_TYPE
+                if whole:
+                    counted(self._lane_seq, sec * 1_000_000 + usec)
+                    continue
             if not self.fast(data, l3, sec, usec):
                 (declined := declined or []).append((data, sec, usec))
         return declined

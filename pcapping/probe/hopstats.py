@@ -205,7 +205,7 @@ def _reason(hop: HopStats, witness: HopStats) -> str:
     """Why the missing answers of ``hop`` look like rate limiting, from their timing."""
     lead = (f"answered {hop.received} of {hop.sent} while hop {witness.ttl} answered all "
             f"{witness.sent}: ICMP rate limiting at this router, not loss")
-    timeline = sorted(hop.timeline)
+    timeline = sorted(hop.timeline, key=lambda t: t[0])
     if len(timeline) < 2:
         return lead
     answers = sorted(a for _, a in timeline if a is not None)
@@ -222,8 +222,9 @@ def _reason(hop: HopStats, witness: HopStats) -> str:
                                  >= ONE_PER_SECOND * 0.5):
             return f"{lead} (its answers came in a burst of {burst}, then about one per second)"
         if not after:
+            within = (f"within {span * 1000:.0f} ms" if span >= 0.001 else "back to back")
             return (f"{lead} (it answered a burst of {burst} of {hop.sent} probes sent "
-                    f"within {span * 1000:.0f} ms, then nothing)")
+                    f"{within}, then nothing)")
     all_gaps = [b - a for a, b in zip(answers, answers[1:], strict=False)]
     sent_every = span / (len(timeline) - 1)
     if all_gaps and all(g >= ONE_PER_SECOND for g in all_gaps) and sent_every < ONE_PER_SECOND:

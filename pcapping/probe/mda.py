@@ -9,7 +9,7 @@ with the chosen confidence:
   out a ``k+1``-th one (all ``k+1`` equally likely) with failure probability ``eps``:
   the smallest ``n`` with ``(k+1) * (k/(k+1))**n <= eps`` (the union bound).  At 95% this
   is 6, 11, 16, 21, 27, 33 ... (Paris traceroute's table); pcapping's default is 99%
-  (8, 14, 19, 25, 31 ...), because a lab pair of routers is then missed one run in 128
+  (8, 15, 21, 28, 36 ...), because a lab pair of routers is then missed one run in 128
   rather than one in 32;
 - hop level: hop ``h`` needs ``stopping_point(k_h)`` answered flows (``k_h``: interfaces
   seen there so far);

@@ -453,8 +453,7 @@ class TraceStrategy:
         mtu = ((body[6] << 8) | body[7]) if itype == 3 and code == 4 else None
         mark = annotation(itype, code, mtu)
         assert rec.sent is not None
-        changes = tuple(diff_quote(rec.sent.datagram, quote,
-                                   rfc4884_padding=found is not None and found.compliant))
+        changes = tuple(diff_quote(rec.sent.datagram, quote, rfc4884_padding=found is not None))
         quoted_ttl = quote[8] if len(quote) > 8 else None
         self._answer(rec, src, ts_us, itype, code, KINDS[itype], mark or "",
                      mark is not None, reply_ttl, changes=changes, extension=found,

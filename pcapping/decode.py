@@ -24,6 +24,7 @@ from pcapping.decode6 import count6, decode_ipv6, layers6, probe_dict, tally6
 from pcapping.errors import DecodeError, Malformed, Truncated
 from pcapping.wire.arp import ARPPacket
 from pcapping.wire.ethernet import EthernetHeader, mac_str
+from pcapping.wire.ext import extension_dict
 from pcapping.wire.icmp import (
     ERROR_TYPES,
     ICMPEcho,
@@ -197,6 +198,9 @@ def icmp_dict(msg: ICMPMessage) -> dict[str, Any]:
         if msg.pointer is not None:
             out["pointer"] = msg.pointer
         out["quoted"] = quoted_dict(msg.quoted)
+        found = msg.extension  # RFC 4884 (MPLS, interface objects): wire/ext.py
+        if found is not None:
+            out["extension"] = extension_dict(found)
     return out
 
 

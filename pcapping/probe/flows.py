@@ -208,7 +208,8 @@ class ProbeBuilder:
         if not self.paris:
             sport = (self.sport + self.counter - 1) & 0xFFFF or 1
         seq = (self.seq_high << 16) | tag
-        tsval = int.from_bytes(os.urandom(4), "big")
+        # a timestamp value that differs per probe but follows from the run's nonce
+        tsval = (int.from_bytes(self.nonce, "big") ^ (tag * 2654435761)) & 0xFFFFFFFF
         options = (struct.pack("!BBH", 2, 4, self.mss)  # MSS
                    + b"\x04\x02"  # SACK permitted
                    + struct.pack("!BBII", 8, 10, tsval, 0)  # timestamps

@@ -171,10 +171,18 @@ def _diff_l4(proto: int, s: bytes, q: bytes, emit: Callable[[Change], None]) -> 
                     f"@{first - head}:{q[first:first + 8].hex()}"))
 
 
+def unpad(quote: bytes) -> bytes:
+    """The quote without the zeros RFC 4884 pads it with before an extension (a router
+    that quoted 28 bytes pads them to 128): trailing zeros go, down to 28 bytes.  No
+    probe pcapping sends ends in a zero byte, so nothing quoted is taken for padding."""
+    trimmed = quote.rstrip(b"\0")
+    return quote[:max(len(trimmed), min(len(quote), 28))]
+
+
 def names(changes: list[Change]) -> list[str]:
     """The changed fields' names, in ``FIELDS`` order, once each."""
     seen = {c.field for c in changes}
     return [f for f in FIELDS if f in seen]
 
 
-__all__ = ["FIELDS", "NAT_FIELDS", "Change", "diff_quote", "names"]
+__all__ = ["FIELDS", "NAT_FIELDS", "Change", "diff_quote", "names", "unpad"]

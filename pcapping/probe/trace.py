@@ -44,7 +44,7 @@ from typing import Any, NamedTuple, Protocol
 from pcapping.probe.engine import Frame, Probe
 from pcapping.probe.flows import ProbeBuilder, Sent
 from pcapping.probe.hopstats import HopStats
-from pcapping.probe.quote_diff import Change, diff_quote, names
+from pcapping.probe.quote_diff import Change, diff_quote, names, unpad
 from pcapping.wire.ext import FoundExtension, extension_text, locate_extension
 from pcapping.wire.frag import ReassemblyFailed
 
@@ -431,7 +431,7 @@ class TraceStrategy:
             return False
         payload = body[8:]
         found = locate_extension(payload, body[5], 4)
-        quote = payload if found is None else found.quote
+        quote = payload if found is None else unpad(found.quote)
         rec = None
         by = None
         for cand in self.builder.identify_quote(quote):

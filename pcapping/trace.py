@@ -85,6 +85,8 @@ def add_arguments(p: Any) -> None:
                    help="IP TOS byte (default 0)")
     p.add_argument("-F", "--dont-fragment", dest="dont_fragment", action="store_true",
                    help="set DF")
+    p.add_argument("-4", dest="ipv4", action="store_true", help="IPv4 (the only family traced)")
+    p.add_argument("-6", dest="ipv6", action="store_true", help="IPv6 (not traced yet: refused)")
     p.add_argument("-n", dest="numeric", action="store_true",
                    help="numeric addresses (always: no reverse DNS is done)")
     p.add_argument("-e", "--extensions", dest="extensions", action="store_true",
@@ -118,6 +120,9 @@ def add_arguments(p: Any) -> None:
                    help="drop privileges to USER once the handles are open")
     p.add_argument("-V", "--version", dest="version", action="store_true",
                    help="print the version and exit")
+    # -4/-6 look like negative numbers to argparse, which would then read `-q -1` as an
+    # option; read them as values (and refuse them with traceroute's words)
+    p._has_negative_number_optionals.clear()
 
 
 def options_from(args: Any) -> TraceOptions:
@@ -380,6 +385,8 @@ def run(args: Any) -> int:
         return 0
     if args.host is None:
         raise PcappingError("usage error: Destination address required")
+    if args.ipv6:
+        raise PcappingError("-6: trace follows IPv4 paths only (IPv6 is not traced yet)")
     opts = options_from(args)
     live = args.live
     if live and not sys.stdout.isatty():

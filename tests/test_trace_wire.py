@@ -9,7 +9,7 @@ import pytest
 
 from pcapping.errors import Malformed
 from pcapping.probe.flows import METHODS, ProbeBuilder, min_packet_len, verify
-from pcapping.probe.quote_diff import FIELDS, diff_quote, names
+from pcapping.probe.quote_diff import FIELDS, diff_quote, names, sent_as_quoted, unpad
 from pcapping.wire.checksum import checksum_ok, ones_sum
 from pcapping.wire.ext import (
     ExtObject,
@@ -22,6 +22,7 @@ from pcapping.wire.ext import (
     mpls_object,
     mpls_stack,
 )
+from pcapping.wire.frag import fragment_ipv4
 from pcapping.wire.icmp import ICMPError, parse_icmp
 
 SRC = bytes([10, 0, 0, 1])
@@ -281,3 +282,21 @@ def test_rfc5837_datagram_from_tcpdumps_tests() -> None:
     obj = extension_dict(found)["objects"][0]
     assert (obj["kind"], obj["role"], obj["ifindex"], obj["address"]) == (
         "interface", "incoming", 15, "10.10.10.10")
+
+
+def test_a_fragment_is_diffed_against_the_fragment_we_sent() -> None:
+    big = ProbeBuilder("udp", SRC, DST, packet_len=3000).build(9, 4).datagram
+    first = fragment_ipv4(big, 1500)[0]
+    quote = bytearray(first[:548])
+    quote[8] = 1
+    quote = bytes(_fix_ip(quote))
+    assert sent_as_quoted(big, quote) == first
+    assert names(diff_quote(sent_as_quoted(big, quote), quote)) == []  # 548: RFC 1812's
+    assert names(diff_quote(big, quote)) == ["length", "flags"]  # (against the whole)
+    assert sent_as_quoted(big, big[:28]) == big  # not a fragment: the datagram itself
+
+
+def test_unpad_keeps_28_bytes_and_what_is_not_zero() -> None:
+    assert unpad(bytes(range(1, 29)) + bytes(100)) == bytes(range(1, 29))
+    assert unpad(bytes(20) + b"\1" + bytes(107)) == bytes(20) + b"\1" + bytes(7)
+    assert unpad(b"ab") == b"ab"

@@ -19,8 +19,10 @@ did to it.  ``diff_quote(sent, quote)`` compares the two field by field and retu
   ``udp_length``, ``tcp_seq``, ``tcp_ack``, ``tcp_flags``, ``tcp_window``, ``tcp_options``,
   ``icmp_type``, ``icmp_id``, ``icmp_seq``;
 - ``payload``: a data byte after the transport header differs;
-- ``truncated``: the quote holds fewer bytes of the datagram than we sent (RFC 792
-  routers quote the header and 8 bytes; Linux up to 576 bytes in all);
+- ``truncated``: the quote holds fewer bytes of the datagram than we sent, and fewer than
+  RFC 1812's budget (an error of at most 576 bytes: 548 of the datagram), so a router
+  quoting only the header and 8 bytes (RFC 792) shows, and a long probe quoted up to the
+  budget does not;
 - ``padded``: bytes after the quoted datagram that RFC 4884 does not explain (it pads the
   quote with zeros to 128 bytes when an extension follows).
 
@@ -43,6 +45,7 @@ FIELDS = (
     "tcp_flags", "tcp_window", "tcp_options", "icmp_type", "icmp_id", "icmp_seq",
     "payload", "truncated", "padded",
 )
+QUOTE_BUDGET = 576 - 20 - 8  # RFC 1812 4.3.2.3: the bytes of the datagram an error may hold
 # the changes that mean an address translator rewrote the datagram
 NAT_FIELDS = frozenset(("src", "sport", "l4_checksum", "icmp_id"))
 
@@ -122,7 +125,7 @@ def diff_quote(sent: bytes, quote: bytes, *, rfc4884_padding: bool = False) -> l
     if q_ihl == s_ihl and sent[9] == quote[9]:
         _diff_l4(sent[9], sent[s_ihl:s_len], quote[q_ihl:q_end], add)
     present = q_end  # bytes of the datagram the quote holds
-    if present < s_len:
+    if present < min(s_len, QUOTE_BUDGET):
         add(Change("truncated", s_len, present))
     extra = quote[q_end:]
     if extra and (not rfc4884_padding or any(extra)):
@@ -171,6 +174,20 @@ def _diff_l4(proto: int, s: bytes, q: bytes, emit: Callable[[Change], None]) -> 
                     f"@{first - head}:{q[first:first + 8].hex()}"))
 
 
+def sent_as_quoted(sent: bytes, quote: bytes) -> bytes:
+    """What to diff a quote against: ``sent``, or its first fragment when the quote is a
+    first fragment of it (a probe larger than the path MTU leaves in pieces, and the
+    router quotes the piece that expired there)."""
+    if len(quote) < 20 or not quote[6] & 0x20 or (quote[6] & 0x1F) or quote[7]:
+        return sent
+    q_len = (quote[2] << 8) | quote[3]
+    if not 20 < q_len < len(sent):
+        return sent
+    from pcapping.wire.frag import fragment_ipv4
+
+    return fragment_ipv4(sent, q_len)[0]
+
+
 def unpad(quote: bytes) -> bytes:
     """The quote without the zeros RFC 4884 pads it with before an extension (a router
     that quoted 28 bytes pads them to 128): trailing zeros go, down to 28 bytes.  No
@@ -185,4 +202,5 @@ def names(changes: list[Change]) -> list[str]:
     return [f for f in FIELDS if f in seen]
 
 
-__all__ = ["FIELDS", "NAT_FIELDS", "Change", "diff_quote", "names", "unpad"]
+__all__ = ["FIELDS", "NAT_FIELDS", "QUOTE_BUDGET", "Change", "diff_quote", "names",
+           "sent_as_quoted", "unpad"]

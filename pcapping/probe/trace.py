@@ -44,7 +44,7 @@ from typing import Any, NamedTuple, Protocol
 from pcapping.probe.engine import Frame, Probe
 from pcapping.probe.flows import ProbeBuilder, Sent
 from pcapping.probe.hopstats import HopStats
-from pcapping.probe.quote_diff import Change, diff_quote, names, unpad
+from pcapping.probe.quote_diff import Change, diff_quote, names, sent_as_quoted, unpad
 from pcapping.wire.ext import FoundExtension, extension_text, locate_extension
 from pcapping.wire.frag import ReassemblyFailed
 
@@ -453,7 +453,8 @@ class TraceStrategy:
         mtu = ((body[6] << 8) | body[7]) if itype == 3 and code == 4 else None
         mark = annotation(itype, code, mtu)
         assert rec.sent is not None
-        changes = tuple(diff_quote(rec.sent.datagram, quote, rfc4884_padding=found is not None))
+        changes = tuple(diff_quote(sent_as_quoted(rec.sent.datagram, quote), quote,
+                                   rfc4884_padding=found is not None))
         quoted_ttl = quote[8] if len(quote) > 8 else None
         self._answer(rec, src, ts_us, itype, code, KINDS[itype], mark or "",
                      mark is not None, reply_ttl, changes=changes, extension=found,

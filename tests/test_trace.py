@@ -223,6 +223,22 @@ def test_dscp_flagged_after_the_rewriting_hop() -> None:
     assert "dscp 0->8" in text
 
 
+def test_a_rewritten_ip_id_still_identifies_the_probe() -> None:
+    hops = [Hop(a("10.0.0.1"), ip_id=0x7777), Hop(a("10.0.0.2")), Hop(a("10.0.0.3"))]
+    for method in ("udp", "icmp"):
+        _, _, s = traced(FakePath(hops, a("10.0.9.9")), method=method)
+        assert all(s.hops[t].received == 3 for t in (1, 2, 3, 4)), method
+        assert "ip_id" not in s.hops[1].modified
+        assert s.hops[2].modified.get("ip_id") == 3
+        by = {r.result.matched_by for r in s.schedule.slots if r and r.result and r.result.src}
+        assert by & {"checksum", "icmp_seq"}, (method, by)
+    # checksums left to the device say nothing: the payload bytes that make them do
+    _, _, s = traced(FakePath(hops, a("10.0.9.9")), offload=True)
+    assert all(s.hops[t].received == 3 for t in (1, 2, 3, 4))
+    by = {r.result.matched_by for r in s.schedule.slots if r and r.result and r.result.src}
+    assert "payload" in by
+
+
 def test_truncated_quote_and_ttl0() -> None:
     hops = [Hop(a("10.0.0.1"), quote=28), Hop(a("10.0.0.2"), ttl0=True)]
     _, _, s = traced(FakePath(hops, a("10.0.9.9")), queries=1)

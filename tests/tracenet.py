@@ -50,6 +50,7 @@ class Hop:
     nat_port: int | None = None  # ... and this source port (None: kept)
     nat_restore: str = "linux"  # "linux": the quote restored whole; "keep": checksum not
     dscp: int | None = None  # set on what it forwards
+    ip_id: int | None = None  # write this IP identification into what it forwards
     unreachable: tuple[int, int] | None = None  # answer (type, code) instead of forwarding
     mtu: int = 0  # the next-hop MTU of a frag-needed answer
     quote: int | None = None  # quote at most this many bytes (None: as Linux, whole)
@@ -189,6 +190,8 @@ class FakePath:
             pkt[8] -= 1
             if hop.dscp is not None:
                 pkt[1] = (hop.dscp << 2) | (pkt[1] & 3)
+            if hop.ip_id is not None:
+                pkt[4:6] = hop.ip_id.to_bytes(2, "big")
             if hop.nat_outside is not None:
                 ihl = (pkt[0] & 15) * 4
                 nats.append((hop, bytes(pkt[12:16]),
@@ -296,7 +299,7 @@ def run_trace(path: FakePath, report: Any = None, **kw: Any) -> tuple[Any, Any, 
     from pcapping.probe.resolve import ArpResolver
     from pcapping.probe.trace import TraceOptions, TraceStrategy
 
-    builder_kw = {k: kw.pop(k) for k in ("sport", "nonce", "ident") if k in kw}
+    builder_kw = {k: kw.pop(k) for k in ("sport", "nonce", "ident", "offload") if k in kw}
     opts = TraceOptions(**kw)
     if report is None:
         report = Collect()
@@ -307,7 +310,8 @@ def run_trace(path: FakePath, report: Any = None, **kw: Any) -> tuple[Any, Any, 
                            dport=opts.port, tos=opts.tos, paris=opts.paris,
                            sport=builder_kw.get("sport", 40000),
                            nonce=builder_kw.get("nonce", b"NONC"),
-                           ident=builder_kw.get("ident", 0x1234))
+                           ident=builder_kw.get("ident", 0x1234),
+                           offload=builder_kw.get("offload", False))
     strategy = TraceStrategy(opts, report, builder=builder, src=ME, dst=path.dst,
                              next_hop=GW, dst_mac=None, engine=engine,
                              clock_start=path.now, wall=lambda: EPOCH + path.now)

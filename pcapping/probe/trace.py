@@ -445,6 +445,9 @@ class TraceStrategy:
                 continue
             rec, by = r, cand.by
             break
+        if rec is None and self.builder.method != "tcp":
+            rec = self._by_fixer(quote)
+            by = "payload" if rec is not None else None
         if rec is None:
             if self.builder.identify_quote(quote):
                 self.unmatched_errors += 1
@@ -460,6 +463,25 @@ class TraceStrategy:
                      mark is not None, reply_ttl, changes=changes, extension=found,
                      quoted_ttl=quoted_ttl, mtu=mtu, matched_by=by)
         return True
+
+    def _by_fixer(self, quote: bytes) -> Rec | None:
+        """A probe still waiting whose checksum-making payload bytes (unique to it) are
+        the quoted ones: what identifies a probe whose IP ID a middlebox rewrote and whose
+        checksum says nothing (left to the device, or rewritten by a NAT)."""
+        if not self.builder.identify_quote(quote):
+            return None
+        ihl = (quote[0] & 0x0F) * 4
+        at = ihl + 8
+        fixer = quote[at:at + 2]
+        if len(fixer) < 2 or not any(fixer):
+            return None
+        dport = quote[ihl + 2:ihl + 4]
+        for rec in self.tags.live.values():
+            sent = rec.sent
+            if sent is not None and not rec.done and sent.datagram[28:30] == fixer and (
+                    self.builder.method == "icmp" or sent.datagram[22:24] == dport):
+                return rec
+        return None
 
     def _late(self, tag: int) -> bool:
         self.late += 1

@@ -141,11 +141,30 @@ def test_same_hops_as_traceroute_on_the_same_flow(path: LabSpec,
             assert theirs[ttl] == [addr], (ttl, proc.stdout)
 
 
+def _masked(text: str, skip_ttl: int) -> list[str]:
+    """Lines without their times and pcapping's annotations, the ``skip_ttl`` line out."""
+    out = []
+    for line in text.splitlines():
+        if line[:2].strip() == str(skip_ttl):
+            continue
+        line = re.sub(r"\d+\.\d{3} ms", "T ms", line)
+        out.append(re.sub(r" \[modified: [a-z0-9_,]+\]", "", line))
+    return out
+
+
 def test_icmp_and_tcp_reach_the_destination(path: LabSpec) -> None:
+    texts = {}
     for flag in ("-I", "-T"):
         rc, text, err = _trace(path, "-n", flag, "-q", "1", path.trace_target)
         assert rc == 0, err
         _check_hops(path, _hops(text), text)
+        texts[flag] = text
+    if shutil.which("traceroute") is not None:
+        # every ICMP flow takes the same path here: traceroute -I prints the same lines
+        theirs = netns_run(path, "client", ["traceroute", "-n", "-I", "-q", "1",
+                                            path.trace_target]).stdout
+        rl = path.trace_ttl("ratelimit")
+        assert _masked(texts["-I"], rl) == _masked(theirs, rl), (texts["-I"], theirs)
 
 
 def test_json_probe_events_and_summary(path: LabSpec, udp_run: dict[str, Any]) -> None:

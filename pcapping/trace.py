@@ -107,8 +107,9 @@ def add_arguments(p: Any) -> None:
                    metavar="SECONDS", help="between report rounds (default 1)")
     p.add_argument("--multipath", dest="multipath", action="store_true",
                    help="find every path (the Multipath Detection Algorithm)")
-    p.add_argument("--confidence", dest="confidence", type=float, default=99.0,
-                   metavar="PERCENT", help="MDA's confidence per hop (default 99)")
+    p.add_argument("--confidence", dest="confidence", type=float, default=99.9,
+                   metavar="PERCENT", help="MDA's confidence per hop (default 99.9; "
+                   "Paris traceroute's is 95)")
     p.add_argument("--max-flows", dest="max_flows", type=int, default=64, metavar="N",
                    help="MDA: at most this many flows (default 64)")
     p.add_argument("-v", "--verbose", dest="verbose", action="store_true",

@@ -8,9 +8,9 @@ with the chosen confidence:
 - ``stopping_point(k, eps)``: having seen ``k`` interfaces, how many answered flows rule
   out a ``k+1``-th one (all ``k+1`` equally likely) with failure probability ``eps``:
   the smallest ``n`` with ``(k+1) * (k/(k+1))**n <= eps`` (the union bound).  At 95% this
-  is 6, 11, 16, 21, 27, 33 ... (Paris traceroute's table); pcapping's default is 99%
-  (8, 15, 21, 28, 36 ...), because a lab pair of routers is then missed one run in 128
-  rather than one in 32;
+  is 6, 11, 16, 21, 27, 33 ... (Paris traceroute's table, ``--confidence 95``);
+  pcapping's default is 99.9% (11, 20, 29, 39, 48 ...), because a pair of equal-cost
+  routers is then missed about one run in a thousand rather than one in 32;
 - hop level: hop ``h`` needs ``stopping_point(k_h)`` answered flows (``k_h``: interfaces
   seen there so far);
 - node control: each interface ``r`` at ``h-1`` needs ``stopping_point(k_r)`` answered

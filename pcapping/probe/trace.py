@@ -74,7 +74,7 @@ class TraceOptions(NamedTuple):
     mode: str = "trace"  # trace | report | multipath
     count: int = 10  # -c: report rounds
     interval_s: float = 1.0  # -i: between report rounds
-    confidence: float = 0.99  # --confidence: MDA's per-hop confidence
+    confidence: float = 0.999  # --confidence: MDA's per-hop confidence
     max_flows: int = 64  # --max-flows: MDA's bound per hop
     interface: str | None = None  # -i (traceroute's) is the interface
     source: str | None = None  # --source
@@ -243,6 +243,7 @@ class TraceStrategy:
         self.late = 0
         self.unmatched_errors = 0
         self.stopped = False
+        self.expired: dict[int, int] = {}  # tags given up -> their TTL (late answers)
         self._read_at = -1.0
         mode = opts.mode
         self.schedule: Any
@@ -309,6 +310,9 @@ class TraceStrategy:
         if rec.done:
             return
         self.tags.retire(rec.tag)
+        self.expired[rec.tag] = rec.ttl  # an answer may still come: counted as late
+        if len(self.expired) > 4096:
+            del self.expired[next(iter(self.expired))]
         rec.done = True
         rec.result = ProbeDone(
             rec.ttl, rec.n, rec.flow, None, None, None, None, "none", "", False, (), (),
@@ -449,9 +453,13 @@ class TraceStrategy:
             rec = self._by_fixer(quote)
             by = "payload" if rec is not None else None
         if rec is None:
-            if self.builder.identify_quote(quote):
+            cands = self.builder.identify_quote(quote)
+            if cands:
+                for cand in cands:
+                    if cand.tag in self.expired:
+                        return self._late(cand.tag)
                 self.unmatched_errors += 1
-                return True  # ours, but late or unknown: recorded, not an answer
+                return True  # ours, but unknown: recorded, not an answer
             return False
         mtu = ((body[6] << 8) | body[7]) if itype == 3 and code == 4 else None
         mark = annotation(itype, code, mtu)
@@ -484,7 +492,11 @@ class TraceStrategy:
         return None
 
     def _late(self, tag: int) -> bool:
-        self.late += 1
+        """An answer to a probe already given up: not an answer, but counted at its hop."""
+        ttl = self.expired.pop(tag, None)
+        if ttl is not None:
+            self.late += 1
+            self.hop(ttl).late += 1
         return True
 
     def _answer(self, rec: Rec, src: bytes, ts_us: int, itype: int | None, code: int | None,

@@ -124,6 +124,29 @@ def test_annotations_after_the_time() -> None:
     assert text.endswith(" 1  10.0.0.1  0.100 ms !F-1280\n")
 
 
+class _AnswersLate(Hop):
+    """A router that drops its first answers (to the first probes it sees)."""
+
+    skip = 2
+
+    def allow(self, now: float) -> bool:
+        if self.skip:
+            self.skip -= 1
+            return False
+        return True
+
+
+def test_a_late_final_answer_takes_an_expired_probes_place() -> None:
+    """traceroute's check_expired: unreachables that answer only the latest probes are
+    moved into the expired slots before them, and the trace ends at that hop."""
+    hops = [Hop(a("10.0.0.1")), _AnswersLate(a("10.0.0.2"), unreachable=(3, 1))]
+    text, _, s = traced(FakePath(hops, a("10.0.9.9")))
+    assert text.endswith(" 2  10.0.0.2  0.100 ms !H  0.100 ms !H  0.100 ms !H\n"), text
+    assert s.reached_ttl == 2 and s.hops[2].received == 3
+    moved = [r.result.moved_from for r in s.schedule.slots[3:6]]
+    assert moved == [2, 3, 3]  # (the third probe's answer, then two from TTL 3)
+
+
 def test_silent_hop_costs_near_times_a_later_rtt() -> None:
     hops, dst = lab_like_path()
     path = FakePath(hops, dst)

@@ -182,6 +182,8 @@ class FakePath:
         for hop in self.hops:
             addr = hop.addr(h)
             if hop.unreachable is not None:
+                if not hop.allow(self.now):
+                    return []
                 return self._error(hop, addr, pkt, nats, *hop.unreachable)
             if pkt[8] <= 1:
                 if hop.silent or not hop.allow(self.now):

@@ -114,6 +114,23 @@ class HopStats:
                     self.hist.add(r)
             self.hist.add(rtt_us)
 
+    def unanswer(self, src: bytes) -> None:
+        """An answer counted here was moved to another TTL (traceroute's shuffle of a
+        final answer into an expired probe's place)."""
+        if self.received and self.addresses.get(src):
+            self.received -= 1
+            self.final = max(0, self.final - 1)
+            self.addresses[src] -= 1
+            if not self.addresses[src]:
+                del self.addresses[src]
+
+    def reanswer(self, src: bytes) -> None:
+        """... and counts here instead, in a probe that had been given up."""
+        self.received += 1
+        self.final += 1
+        self.addresses[src] = self.addresses.get(src, 0) + 1
+        self.latest = src
+
     # --- derived numbers (milliseconds, unrounded) ---
     @property
     def unanswered(self) -> int:

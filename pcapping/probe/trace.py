@@ -198,8 +198,9 @@ class Tags:
         self.live.pop(tag, None)
 
 
-class WindowPacer:
-    """The engine's pacer protocol, for a strategy that sends from ``pump``."""
+class PumpPacer:
+    """The engine's pacer protocol for a strategy that sends from ``pump`` (it only says
+    when to look again)."""
 
     def __init__(self, strategy: TraceStrategy) -> None:
         self.s = strategy
@@ -232,17 +233,15 @@ class TraceStrategy:
         self.dst_mac = dst_mac
         self.engine = engine
         self.wall = wall
-        self.q = opts.queries
         self.tags = Tags(int.from_bytes(builder.nonce[2:4], "big"))
         self.hops: dict[int, HopStats] = {}
         self.rtt_at: dict[int, float] = {}  # TTL -> the first answered RTT there (s)
         self.reached_ttl: int | None = None  # lowest TTL a final answer came at
         self.next_time: float | None = None
-        self.pacer = WindowPacer(self)
+        self.pacer = PumpPacer(self)
         self.sent_count = 0
         self.late = 0
-        self.unmatched_errors = 0
-        self.stopped = False
+        self.unmatched_errors = 0  # errors quoting our probes that match none sent
         self.expired: dict[int, int] = {}  # tags given up -> their TTL (late answers)
         self._read_at = -1.0
         mode = opts.mode
@@ -310,7 +309,8 @@ class TraceStrategy:
         if rec.done:
             return
         self.tags.retire(rec.tag)
-        self.expired[rec.tag] = rec.ttl  # an answer may still come: counted as late
+        if rec.tag > 0:
+            self.expired[rec.tag] = rec.ttl  # an answer may still come: counted as late
         if len(self.expired) > 4096:
             del self.expired[next(iter(self.expired))]
         rec.done = True
@@ -338,8 +338,6 @@ class TraceStrategy:
         return []
 
     def pump(self, now: float) -> int:
-        if self.stopped:
-            return 0
         return self.schedule.pump(now)
 
     def next_deadline(self) -> float | None:
@@ -709,7 +707,14 @@ class TracerouteSchedule:
         assert moved is not None and mine is not None and moved.result is not None
         moved_ttl = moved.ttl
         mine.final = True
-        mine.result = moved.result._replace(ttl=mine.ttl, probe=mine.n, moved_from=moved_ttl)
+        mine.result = r = moved.result._replace(ttl=mine.ttl, probe=mine.n,
+                                                moved_from=moved_ttl)
+        s = self.s
+        if r.src is not None:  # the answer now counts where it is printed
+            s.hop(moved_ttl).unanswer(r.src)
+            s.hop(mine.ttl).reanswer(r.src)
+        if s.reached_ttl is None or mine.ttl < s.reached_ttl:
+            s.reached_ttl = mine.ttl
         # the slot it left is sent-but-unanswered again, and will expire as a "*"
         blank = Rec(moved.ttl, moved.n, moved.flow)
         blank.slot = fp

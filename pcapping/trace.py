@@ -13,6 +13,7 @@ report redrawn after every round on a terminal), ``--multipath`` (MDA), each wit
 
 from __future__ import annotations
 
+import argparse
 import os
 import signal
 import socket
@@ -48,10 +49,25 @@ def _wait_spec(text: str) -> tuple[float, float, float]:
     return values[0], values[1], values[2]
 
 
+def _uint(text: str) -> int:
+    """An integer as traceroute reads one (strtoul, base 0: 16, 0x10 and 020 are 16)."""
+    body = text.strip()
+    sign = -1 if body.startswith("-") else 1
+    body = body.lstrip("+-")
+    try:
+        if body.lower().startswith("0x"):
+            return sign * int(body[2:], 16)
+        if len(body) > 1 and body.startswith("0"):
+            return sign * int(body[1:], 8)
+        return sign * int(body, 10)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid number: {text!r}") from None
+
+
 def add_arguments(p: Any) -> None:
     """``pcapping trace``'s options: traceroute's letters, mtr's report, pcapping's own."""
     p.add_argument("host", nargs="?", help="name or IPv4 address")
-    p.add_argument("packetlen", nargs="?", type=int, default=None,
+    p.add_argument("packetlen", nargs="?", type=_uint, default=None,
                    help="the full packet length (as traceroute's; same as -s)")
     g = p.add_mutually_exclusive_group()
     g.add_argument("-I", "--icmp", dest="method", action="store_const", const="icmp",
@@ -61,27 +77,27 @@ def add_arguments(p: Any) -> None:
                    "to port 33434")
     g.add_argument("-T", "--tcp", dest="method", action="store_const", const="tcp",
                    help="TCP SYN probes (default port 80)")
-    p.add_argument("-p", "--port", dest="port", type=int, default=None, metavar="PORT",
+    p.add_argument("-p", "--port", dest="port", type=_uint, default=None, metavar="PORT",
                    help="destination port (UDP 33434, with -U 53, TCP 80)")
-    p.add_argument("--sport", dest="sport", type=int, default=None, metavar="PORT",
+    p.add_argument("--sport", dest="sport", type=_uint, default=None, metavar="PORT",
                    help="source port (default: a free one)")
-    p.add_argument("-f", "--first", dest="first_ttl", type=int, default=1, metavar="TTL",
+    p.add_argument("-f", "--first", dest="first_ttl", type=_uint, default=1, metavar="TTL",
                    help="start from this TTL (default 1)")
-    p.add_argument("-m", "--max-hops", dest="max_ttl", type=int, default=30, metavar="TTL",
+    p.add_argument("-m", "--max-hops", dest="max_ttl", type=_uint, default=30, metavar="TTL",
                    help="the largest TTL (default 30)")
-    p.add_argument("-q", "--queries", dest="queries", type=int, default=3, metavar="N",
+    p.add_argument("-q", "--queries", dest="queries", type=_uint, default=3, metavar="N",
                    help="probes per hop (default 3, at most 10)")
     p.add_argument("-w", "--wait", dest="wait", default=None, metavar="MAX,HERE,NEAR",
                    help="give a probe up after HERE times an RTT from its hop, else NEAR "
                    "times one from a later hop, else MAX seconds (default 5,3,10)")
-    p.add_argument("-N", "--sim-queries", dest="sim", type=int, default=16, metavar="N",
+    p.add_argument("-N", "--sim-queries", dest="sim", type=_uint, default=16, metavar="N",
                    help="probes unanswered at once (default 16)")
     p.add_argument("-z", "--sendwait", dest="sendwait", type=float, default=0.0,
                    metavar="SECONDS", help="at least this long between probes (more than "
                    "10: milliseconds), to pace the probes a hop gets")
-    p.add_argument("-s", "--size", dest="size", type=int, default=None, metavar="SIZE",
+    p.add_argument("-s", "--size", dest="size", type=_uint, default=None, metavar="SIZE",
                    help="packet length (default 60; TCP probes are always 60)")
-    p.add_argument("-t", "--tos", dest="tos", type=int, default=0, metavar="TOS",
+    p.add_argument("-t", "--tos", dest="tos", type=_uint, default=0, metavar="TOS",
                    help="IP TOS byte (default 0)")
     p.add_argument("-F", "--dont-fragment", dest="dont_fragment", action="store_true",
                    help="set DF")

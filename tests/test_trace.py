@@ -458,9 +458,11 @@ def _cli(*argv: str) -> subprocess.CompletedProcess[str]:
     (["-s", "70000", "10.0.0.1"], "too big packetlen"),
     (["--multipath", "--report", "10.0.0.1"], "cannot be combined"),
     (["-p", "0", "10.0.0.1"], "bad port"),
-    (["no.such.host.invalid"], "no.such.host.invalid"),
+    (["-t", "zz", "10.0.0.1"], "invalid number"),
+    (["-6", "::1"], "IPv4 paths only"),
 ])
 def test_bad_input_is_one_line_and_status_2(argv: list[str], words: str) -> None:
+    """(Refused before anything is opened or sent; no name is looked up.)"""
     proc = _cli(*argv)
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1 and words in proc.stderr

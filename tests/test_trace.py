@@ -58,7 +58,7 @@ def traced(path: FakePath, **kw: Any) -> tuple[str, list[str], Any]:
 
 def summary_of(s: Any, graph: Any = None) -> TraceSummary:
     return TraceSummary("dest", "10.77.27.2", s.hop_list(), s.destination_reached(),
-                        s.sent_count, 1.0, graph, 0.99 if graph else None)
+                        s.sent_count, 1.0, graph, 0.999 if graph else None)
 
 
 # --- traceroute's lines ---

@@ -66,7 +66,7 @@ def _uint(text: str) -> int:
 
 def add_arguments(p: Any) -> None:
     """``pcapping trace``'s options: traceroute's letters, mtr's report, pcapping's own."""
-    p.add_argument("host", nargs="?", help="name or IPv4 address")
+    p.add_argument("host", nargs="?", help="name, IPv4 or IPv6 address")
     p.add_argument("packetlen", nargs="?", type=_uint, default=None,
                    help="the full packet length (as traceroute's; same as -s)")
     g = p.add_mutually_exclusive_group()
@@ -101,8 +101,12 @@ def add_arguments(p: Any) -> None:
                    help="IP TOS byte (default 0)")
     p.add_argument("-F", "--dont-fragment", dest="dont_fragment", action="store_true",
                    help="set DF")
-    p.add_argument("-4", dest="ipv4", action="store_true", help="IPv4 (the only family traced)")
-    p.add_argument("-6", dest="ipv6", action="store_true", help="IPv6 (not traced yet: refused)")
+    p.add_argument("-4", dest="ipv4", action="store_true", help="IPv4 only")
+    p.add_argument("-6", dest="ipv6", action="store_true",
+                   help="IPv6 only (default: the family of HOST's first address)")
+    p.add_argument("-l", "--flowlabel", dest="flow_label", type=_uint, default=None,
+                   metavar="FLOW_LABEL", help="IPv6 flow label of the probes (default: a "
+                   "random one, constant for the run: Paris)")
     p.add_argument("-n", dest="numeric", action="store_true",
                    help="numeric addresses (always: no reverse DNS is done)")
     p.add_argument("-e", "--extensions", dest="extensions", action="store_true",
@@ -161,13 +165,17 @@ def options_from(args: Any) -> TraceOptions:
         mode = "report"
     count = args.count if args.count is not None else (0 if args.live else 10)
     sendwait = args.sendwait / 1000 if args.sendwait >= 10 else args.sendwait
+    if args.ipv4 and args.ipv6:
+        raise PcappingError("-4 and -6 cannot be used together")
+    family = 4 if args.ipv4 else 6 if args.ipv6 else 0
     return TraceOptions(
         method=method, port=port, sport=args.sport, first_ttl=args.first_ttl,
         max_ttl=args.max_ttl, queries=args.queries, wait_max_s=wait[0], wait_here=wait[1],
         wait_near=wait[2], sim=args.sim, sendwait_s=sendwait, packet_len=size, tos=args.tos,
         dont_fragment=args.dont_fragment, paris=not args.classic, mode=mode, count=count,
         interval_s=args.interval, confidence=args.confidence / 100.0,
-        max_flows=args.max_flows, interface=args.interface, source=args.source)
+        max_flows=args.max_flows, interface=args.interface, source=args.source,
+        family=family, flow_label=args.flow_label)
 
 
 def validate(o: TraceOptions) -> None:
@@ -200,32 +208,55 @@ def validate(o: TraceOptions) -> None:
         raise PcappingError(f"bad confidence {o.confidence * 100:g} (50 to below 100)")
     if not 1 <= o.max_flows <= 4096:
         raise PcappingError(f"bad --max-flows {o.max_flows} (1-4096)")
+    if o.family not in (0, 4, 6):
+        raise PcappingError(f"bad address family {o.family} (4 or 6)")
+    if o.flow_label is not None and not 0 <= o.flow_label <= 0xFFFFF:
+        raise PcappingError(f"bad flow label {o.flow_label} (0-1048575)")
 
 
-def resolve(host: str) -> bytes:
-    """The IPv4 address of HOST (numeric, else getaddrinfo)."""
+def resolve(host: str, family: int = 4) -> bytes:
+    """The address of HOST: numeric as it is, else getaddrinfo's first answer of the
+    family asked (4, 6, or 0: either, in the resolver's order, as ``send`` picks)."""
+    return resolve_scoped(host, family)[0]
+
+
+def resolve_scoped(host: str, family: int = 4) -> tuple[bytes, str | None]:
+    """(address, interface of an IPv6 ``%scope``) of HOST (see ``resolve``)."""
+    if family in (0, 4):
+        try:
+            return (socket.inet_aton(host) if host.count(".") == 3 else socket.inet_pton(
+                socket.AF_INET, host)), None
+        except OSError:
+            pass
+    text, _, scope = host.partition("%")
+    if family in (0, 6):
+        try:
+            return socket.inet_pton(socket.AF_INET6, text), scope or None
+        except OSError:
+            pass
+    want = {4: socket.AF_INET, 6: socket.AF_INET6}.get(family, socket.AF_UNSPEC)
     try:
-        return socket.inet_aton(host) if host.count(".") == 3 else socket.inet_pton(
-            socket.AF_INET, host)
-    except OSError:
-        pass
-    try:
-        infos = socket.getaddrinfo(host, None, socket.AF_INET, socket.SOCK_DGRAM)
+        infos = socket.getaddrinfo(host, None, want, socket.SOCK_DGRAM)
     except socket.gaierror as exc:
         raise PcappingError(f"{host}: {exc.strerror}") from None
     except UnicodeError:
         raise PcappingError(f"{host}: Name or service not known") from None
-    return socket.inet_aton(infos[0][4][0])
+    af, _, _, _, sockaddr = infos[0]
+    raw = socket.inet_pton(af, sockaddr[0].partition("%")[0])
+    scope_if = None
+    if af == socket.AF_INET6 and sockaddr[3]:
+        scope_if = socket.if_indextoname(sockaddr[3])
+    return raw, scope_if
 
 
-def _reserve_port(method: str, source: str, port: int | None) -> tuple[socket.socket | None,
-                                                                      int | None]:
+def _reserve_port(method: str, source: str, port: int | None,
+                  v6: bool = False) -> tuple[socket.socket | None, int | None]:
     """Hold the source port for the run (as traceroute does with a socket of its own), so
     no connection of this host uses it meanwhile; TCP answers to it get the kernel's RST."""
     if method == "icmp":
         return None, None
     kind = socket.SOCK_STREAM if method == "tcp" else socket.SOCK_DGRAM
-    sock = socket.socket(socket.AF_INET, kind)
+    sock = socket.socket(socket.AF_INET6 if v6 else socket.AF_INET, kind)
     try:
         sock.bind((source, port or 0))
     except OSError as exc:
@@ -241,37 +272,43 @@ class _Run:
 
     def __init__(self, host: str, opts: TraceOptions, write: str | None,
                  user: str | None) -> None:
+        from pcapping.io.netinfo import addr_text
         from pcapping.probe.flows import ProbeBuilder
         from pcapping.probe.session import EngineSession, source_or_device
-        from pcapping.wire.ipv4 import ip_bytes
 
         validate(opts)
         self.host = host
         self.opts = opts
-        self.dst = dst = resolve(host)
-        self.address = socket.inet_ntoa(dst)
-        device, source = source_or_device(opts.interface)
+        dst, scope = resolve_scoped(host, opts.family or 0)
+        self.dst = dst
+        self.v6 = v6 = len(dst) == 16
+        self.address = addr_text(dst)
+        device, source = source_or_device(opts.interface, 6 if v6 else 4)
+        if device is None and source is None and scope:
+            device = scope
         if opts.source is not None:
             try:
-                source = ip_bytes(opts.source)
+                source = socket.inet_pton(socket.AF_INET6 if v6 else socket.AF_INET,
+                                          opts.source)
             except OSError:
                 raise PcappingError(f"bad source address {opts.source}") from None
         self.session = session = EngineSession(
-            dst, device=device, source=source, protocols="icmp or udp or tcp", write=write,
+            dst, device=device, source=source,
+            protocols="icmp6 or udp or tcp" if v6 else "icmp or udp or tcp", write=write,
             user=user, buffer_bytes=2 << 20, checksum_offload=opts.method != "icmp",
             link_snaplen=True)
         self.reserved: socket.socket | None = None
         try:
-            if session.broadcast or session.route.multicast:
+            if session.multicast:
                 raise PcappingError(f"{host}: cannot trace to a broadcast or multicast "
                                     "address")
-            self.reserved, sport = _reserve_port(opts.method, session.src_txt, opts.sport)
-            mss = max(536, session.link.mtu - 40)
+            self.reserved, sport = _reserve_port(opts.method, session.src_txt, opts.sport, v6)
+            mss = max(536 if not v6 else 1220, session.link.mtu - (60 if v6 else 40))
             self.builder = ProbeBuilder(
                 opts.method, session.source, dst, packet_len=opts.packet_len,
                 sport=sport if sport is not None else opts.sport, dport=opts.port,
                 tos=opts.tos, df=opts.dont_fragment, paris=opts.paris, mss=mss,
-                offload=session.offload, mtu=session.link.mtu)
+                offload=session.offload, mtu=session.link.mtu, flow_label=opts.flow_label)
         except BaseException:
             self.close()
             raise
@@ -281,18 +318,22 @@ class _Run:
         return self.session.engine
 
     def start_event(self) -> dict[str, Any]:
+        from pcapping.io.netinfo import addr_text
+
         s = self.session
         b = self.builder
         o = self.opts
         return {
             "event": "start", "target": self.host, "address": self.address,
             "interface": s.interface, "source": s.src_txt,
-            "next_hop": socket.inet_ntoa(s.route.next_hop) if s.route.next_hop else None,
+            "family": 6 if self.v6 else 4,
+            "next_hop": addr_text(s.route.next_hop) if s.route.next_hop else None,
             "method": o.method, "paris": o.paris, "mode": o.mode,
             "first_ttl": o.first_ttl, "max_hops": o.max_ttl, "queries": o.queries,
             "packet_len": b.packet_len, "sport": b.sport if o.method != "icmp" else None,
             "dport": b.dport if o.method != "icmp" else None,
             "ident": b.ident if o.method == "icmp" else None, "tos": o.tos,
+            "flow_label": b.flow_label if self.v6 else None,
             "count": o.count if o.mode == "report" else None,
             "confidence": o.confidence if o.mode == "multipath" else None,
         }
@@ -402,8 +443,6 @@ def run(args: Any) -> int:
         return 0
     if args.host is None:
         raise PcappingError("usage error: Destination address required")
-    if args.ipv6:
-        raise PcappingError("-6: trace follows IPv4 paths only (IPv6 is not traced yet)")
     opts = options_from(args)
     live = args.live
     if live and not sys.stdout.isatty():
@@ -451,8 +490,9 @@ def trace(host: str, *, write: str | None = None, **options: Any) -> TraceResult
     Options are the fields of ``TraceOptions`` (``method`` "udp"/"icmp"/"tcp", ``port``,
     ``first_ttl``, ``max_ttl``, ``queries``, ``wait_max_s``, ``sim``, ``sendwait_s``,
     ``packet_len``, ``tos``, ``paris``, ``mode`` "trace"/"report"/"multipath", ``count``,
-    ``interval_s``, ``confidence``, ``interface``, ``source`` ...); ``write`` names a pcap
-    file.  Raises ``PcappingError`` for what the command reports with exit status 2.
+    ``interval_s``, ``confidence``, ``interface``, ``source``, ``family`` 4/6/0,
+    ``flow_label`` ...); ``write`` names a pcap file.  Raises ``PcappingError`` for what
+    the command reports with exit status 2.
     """
     unknown = set(options) - set(TraceOptions._fields)
     if unknown:

@@ -459,7 +459,8 @@ def _cli(*argv: str) -> subprocess.CompletedProcess[str]:
     (["--multipath", "--report", "10.0.0.1"], "cannot be combined"),
     (["-p", "0", "10.0.0.1"], "bad port"),
     (["-t", "zz", "10.0.0.1"], "invalid number"),
-    (["-6", "::1"], "IPv4 paths only"),
+    (["-4", "-6", "::1"], "-4 and -6 cannot be used together"),
+    (["-6", "-l", "0x100000", "::1"], "bad flow label 1048576"),
 ])
 def test_bad_input_is_one_line_and_status_2(argv: list[str], words: str) -> None:
     """(Refused before anything is opened or sent; no name is looked up.)"""

@@ -57,6 +57,8 @@ class Hop:
     ttl0: bool = False  # quote the TTL as 0
     extension: list[ExtObject] | None = None  # RFC 4884 objects after the quote
     compliant: bool = True
+    link_mtu: int | None = None  # IPv6: the MTU of the link after it (Packet Too Big)
+    flow_label: int | None = None  # IPv6: write this flow label into what it forwards
     tokens: float = field(default=0.0, init=False)
     refilled: float = field(default=-1.0, init=False)
     answered: int = field(default=0, init=False)

@@ -46,9 +46,10 @@ class PacketInjector:
 
     ``offload=True`` (trace's UDP and TCP probes): frames go with a ``virtio_net_hdr``
     (``PACKET_VNET_HDR``) and every unfragmented IPv4 UDP or TCP datagram in an Ethernet
-    frame asks the device to complete its transport checksum, exactly as the kernel's
-    own UDP and TCP sockets do (``CHECKSUM_PARTIAL``): its checksum field must then
-    hold the pseudo-header sum (``wire/checksum.ones_sum``), and a real network card
+    frame (IPv6: UDP or TCP right after the fixed header) asks the device to complete
+    its transport checksum, exactly as the kernel's own UDP and TCP sockets do
+    (``CHECKSUM_PARTIAL``): its checksum field must then hold the pseudo-header sum
+    (``wire/checksum.ones_sum``), and a real network card
     (or the kernel, in software) fills in the final value.  Virtual links (veth)
     never do, so such datagrams cross a lab as the kernel's own would.  ``offload``
     stays False where the socket option is refused.
@@ -84,15 +85,20 @@ class PacketInjector:
 
 def vnet_header(frame: bytes | bytearray) -> bytes:
     """The ``virtio_net_hdr`` for one Ethernet frame: NEEDS_CSUM with the transport
-    checksum's place for an unfragmented IPv4 UDP or TCP datagram, else all zeros."""
+    checksum's place for an unfragmented IPv4 UDP or TCP datagram (or an IPv6 one with
+    no extension header), else all zeros."""
     import struct
 
-    if len(frame) < 34 or frame[12:14] != b"\x08\x00" or frame[14] >> 4 != 4:
+    if len(frame) >= 54 and frame[12:14] == b"\x86\xdd" and frame[14] >> 4 == 6:
+        proto = frame[20]
+        start = 54
+    elif len(frame) < 34 or frame[12:14] != b"\x08\x00" or frame[14] >> 4 != 4:
         return _NO_OFFLOAD
-    if frame[20] & 0x3F or frame[21]:  # MF or a fragment offset
+    elif frame[20] & 0x3F or frame[21]:  # MF or a fragment offset
         return _NO_OFFLOAD
-    proto = frame[23]
-    start = 14 + (frame[14] & 0x0F) * 4
+    else:
+        proto = frame[23]
+        start = 14 + (frame[14] & 0x0F) * 4
     if proto == 17:
         where = 6
     elif proto == 6:

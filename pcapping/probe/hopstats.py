@@ -15,8 +15,10 @@ needs.  Everything is exact for the sample sizes a trace has (RTTs are kept up t
   loss of any later hop: 0 when a later hop answered all), and ``unanswered`` keeps
   the count.  The reason is said from the timing, when it shows the shape of a token
   bucket: "a burst of 6, then about one per second" (Linux: ``icmp_ratelimit`` 1000
-  ms, a burst of 6), or "about one per second" (answers spaced a second apart while
-  probes went faster);
+  ms, a burst of 6), "a burst of 6, then about one every 100 ms" (Linux's IPv6
+  limiter, whose interval shrinks with the route's prefix length), or "about one per
+  second" / "about one every N ms" (answers spaced that far apart while probes went
+  faster);
 - a hop that answers nothing while later hops answer is **silent** (it never sends
   Time Exceeded); its loss stays 100%, as mtr shows it, with ``silent`` set;
 - anything else is loss as measured.
@@ -233,6 +235,7 @@ def _reason(hop: HopStats, witness: HopStats) -> str:
         burst += 1
     after = answers[burst:]
     gaps = [b - a for a, b in zip(after, after[1:], strict=False)]
+    sent_every = span / (len(timeline) - 1)
     if burst < len(flags) and burst >= 2:
         spaced = all(g >= ONE_PER_SECOND for g in gaps)
         if after and spaced and (not answers[:burst] or after[0] - answers[burst - 1]
@@ -242,12 +245,33 @@ def _reason(hop: HopStats, witness: HopStats) -> str:
             within = (f"within {span * 1000:.0f} ms" if span >= 0.001 else "back to back")
             return (f"{lead} (it answered a burst of {burst} of {hop.sent} probes sent "
                     f"{within}, then nothing)")
+        every = _regular(gaps, sent_every)
+        if every is not None:
+            return f"{lead} (its answers came in a burst of {burst}, then about one {every})"
     all_gaps = [b - a for a, b in zip(answers, answers[1:], strict=False)]
-    sent_every = span / (len(timeline) - 1)
     if all_gaps and all(g >= ONE_PER_SECOND for g in all_gaps) and sent_every < ONE_PER_SECOND:
         return (f"{lead} (its answers arrive at about one per second while probes went "
                 f"every {sent_every * 1000:.0f} ms)")
+    every = _regular(all_gaps, sent_every)
+    if every is not None:
+        return (f"{lead} (its answers arrive at about one {every} while probes went "
+                f"every {sent_every * 1000:.0f} ms)")
+    if burst < len(flags) and burst >= 2 and after:
+        return (f"{lead} (its answers came in a burst of {burst}, then {len(after)} of the "
+                f"next {len(flags) - burst})")
     return lead
+
+
+def _regular(gaps: list[float], sent_every: float) -> str | None:
+    """"every N ms" when answers came at a steady pace clearly slower than the probes
+    went (a token bucket's refill), else None."""
+    if not gaps or sent_every <= 0:
+        return None
+    ordered = sorted(gaps)
+    median = ordered[len(ordered) // 2]
+    if ordered[0] < 1.5 * sent_every or ordered[0] < 0.5 * median or ordered[-1] > 2 * median:
+        return None
+    return f"every {median * 1000:.0f} ms"
 
 
 def hop_dict(hop: HopStats, verdict: Verdict, addr_text: Any, reached: bool) -> dict[str, Any]:

@@ -28,6 +28,16 @@ did to it.  ``diff_quote(sent, quote)`` compares the two field by field and retu
 
 Only bytes present in both are compared; everything is read straight from the bytes
 (the quote is often cut in the middle of a header).
+
+``diff_quote6`` does the same for IPv6 (RFC 8200 fields, RFC 4443 quotes): the hop
+limit is the expected change (Linux quotes 1 where it ran out; ``ttl0`` when quoted as
+0), ``dscp`` and ``ecn`` are the traffic class's parts, ``flow_label`` a changed flow
+label (what Paris keeps constant: a router or middlebox rewrote it), ``length`` the
+payload length, ``protocol`` the next header, ``src``/``dst`` in RFC 5952 text (NAT66,
+NPTv6), ``options`` any extension header inserted, removed or changed before the upper
+layer, the transport fields as above (ICMPv6's echo header has ICMP's layout), and
+``truncated`` a quote holding less of the datagram than RFC 4443 asks (as much as fits
+in the minimum MTU of 1280: 1232 bytes of it).
 """
 
 from __future__ import annotations
@@ -40,12 +50,13 @@ from pcapping.wire.checksum import checksum_ok
 
 # the names ``diff_quote`` can return, in the order it reports them
 FIELDS = (
-    "dscp", "ecn", "length", "ip_id", "flags", "ttl0", "protocol", "ip_checksum", "src",
-    "dst", "options", "sport", "dport", "udp_length", "l4_checksum", "tcp_seq", "tcp_ack",
-    "tcp_flags", "tcp_window", "tcp_options", "icmp_type", "icmp_id", "icmp_seq",
-    "payload", "truncated", "padded",
+    "dscp", "ecn", "flow_label", "length", "ip_id", "flags", "ttl0", "protocol",
+    "ip_checksum", "src", "dst", "options", "sport", "dport", "udp_length", "l4_checksum",
+    "tcp_seq", "tcp_ack", "tcp_flags", "tcp_window", "tcp_options", "icmp_type", "icmp_id",
+    "icmp_seq", "payload", "truncated", "padded",
 )
 QUOTE_BUDGET = 576 - 20 - 8  # RFC 1812 4.3.2.3: the bytes of the datagram an error may hold
+QUOTE_BUDGET6 = 1280 - 40 - 8  # RFC 4443 2.4(c): as much as fits in the minimum MTU
 # the changes that mean an address translator rewrote the datagram
 NAT_FIELDS = frozenset(("src", "sport", "l4_checksum", "icmp_id"))
 
@@ -69,10 +80,14 @@ def _show(field: str, value: Value) -> str:
         return "-"
     if isinstance(value, str):
         return value
-    if field in ("dscp", "ecn", "length", "udp_length", "ttl0", "protocol", "sport",
+    if field in ("dscp", "ecn", "flow_label", "length", "udp_length", "ttl0", "protocol", "sport",
                  "dport", "truncated", "padded", "tcp_window", "icmp_type", "icmp_seq"):
         return str(value)
     return f"0x{value:x}"
+
+
+def _addr(raw: bytes) -> str:
+    return socket.inet_ntop(socket.AF_INET6 if len(raw) == 16 else socket.AF_INET, raw)
 
 
 def _u16(b: bytes, off: int) -> int:
@@ -127,6 +142,69 @@ def diff_quote(sent: bytes, quote: bytes, *, rfc4884_padding: bool = False) -> l
     present = q_end  # bytes of the datagram the quote holds
     if present < min(s_len, QUOTE_BUDGET):
         add(Change("truncated", s_len, present))
+    extra = quote[q_end:]
+    if extra and (not rfc4884_padding or any(extra)):
+        add(Change("padded", q_end, n_quote))
+    return out
+
+
+def _upper(datagram: bytes) -> tuple[int, int | None]:
+    """(next header of the upper layer, its offset) of an IPv6 datagram (offset None:
+    the bytes do not reach it, or a later fragment)."""
+    from pcapping.wire.ipv6 import EXTENSION_TYPES, walk_extensions
+
+    nh = datagram[6]
+    if nh not in EXTENSION_TYPES:
+        return nh, 40
+    chain = walk_extensions(datagram, nh, 40, len(datagram))
+    if chain.error is not None or not chain.upper_layer_present:
+        return chain.protocol, None
+    return chain.protocol, chain.offset
+
+
+def diff_quote6(sent: bytes, quote: bytes, *, rfc4884_padding: bool = False) -> list[Change]:
+    """``diff_quote`` for IPv6: ``sent`` a whole IPv6 datagram, ``quote`` the original
+    datagram field of an ICMPv6 error (see the module docstring)."""
+    out: list[Change] = []
+    add = out.append
+    n_quote = len(quote)
+    if n_quote < 40 or quote[0] >> 4 != 6:
+        add(Change("truncated", len(sent), n_quote))
+        return out
+    s_tc = ((sent[0] & 0x0F) << 4) | (sent[1] >> 4)
+    q_tc = ((quote[0] & 0x0F) << 4) | (quote[1] >> 4)
+    if s_tc >> 2 != q_tc >> 2:
+        add(Change("dscp", s_tc >> 2, q_tc >> 2))
+    if s_tc & 3 != q_tc & 3:
+        add(Change("ecn", s_tc & 3, q_tc & 3))
+    s_fl = int.from_bytes(sent[1:4], "big") & 0xFFFFF
+    q_fl = int.from_bytes(quote[1:4], "big") & 0xFFFFF
+    if s_fl != q_fl:
+        add(Change("flow_label", s_fl, q_fl))
+    s_plen, q_plen = _u16(sent, 4), _u16(quote, 4)
+    if s_plen != q_plen:
+        add(Change("length", s_plen, q_plen))
+    if quote[7] == 0:
+        add(Change("ttl0", sent[7], 0))
+    s_proto, s_at = _upper(sent)
+    q_proto, q_at = _upper(quote)
+    if s_proto != q_proto:
+        add(Change("protocol", s_proto, q_proto))
+    if sent[8:24] != quote[8:24]:
+        add(Change("src", _addr(sent[8:24]), _addr(quote[8:24])))
+    if sent[24:40] != quote[24:40]:
+        add(Change("dst", _addr(sent[24:40]), _addr(quote[24:40])))
+    s_end = 40 + s_plen
+    q_end = min(n_quote, 40 + q_plen)
+    s_ext = sent[40:s_at if s_at is not None else s_end]
+    q_ext = quote[40:min(q_at if q_at is not None else q_end, q_end)]
+    if (s_ext != q_ext) if q_at is not None else (s_ext[:len(q_ext)] != q_ext):
+        add(Change("options", s_ext.hex() or None, q_ext.hex() or None))
+    if s_at is not None and q_at is not None and s_proto == q_proto:
+        _diff_l4(1 if s_proto == 58 else s_proto, sent[s_at:s_end], quote[q_at:q_end], add)
+    present = q_end
+    if present < min(len(sent), QUOTE_BUDGET6):
+        add(Change("truncated", len(sent), present))
     extra = quote[q_end:]
     if extra and (not rfc4884_padding or any(extra)):
         add(Change("padded", q_end, n_quote))
@@ -188,12 +266,36 @@ def sent_as_quoted(sent: bytes, quote: bytes) -> bytes:
     return fragment_ipv4(sent, q_len)[0]
 
 
-def unpad(quote: bytes) -> bytes:
+def sent_as_quoted6(sent: bytes, quote: bytes) -> bytes:
+    """``sent_as_quoted`` for IPv6: the first fragment of ``sent`` when the quote is a
+    first fragment (a Fragment header right after the fixed header, offset 0, more to
+    come), cut as the quoted one was and with its identification."""
+    if len(quote) < 48 or quote[6] != 44 or sent[6] == 44:
+        return sent
+    offset_flags = _u16(quote, 42)
+    if offset_flags & 0xFFF8 or not offset_flags & 1:
+        return sent
+    q_len = 40 + _u16(quote, 4)
+    if not 48 < q_len < len(sent) + 8:
+        return sent
+    from pcapping.wire.frag6 import fragment6
+    from pcapping.wire.ipv6 import IPv6Header
+
+    try:
+        first = fragment6(IPv6Header.parse(sent[:40]), sent[6], sent[40:], max(q_len, 1280),
+                          _u32(quote, 44))[0]
+    except ValueError:
+        return sent
+    return first if len(first) == q_len else sent
+
+
+def unpad(quote: bytes, floor: int = 28) -> bytes:
     """The quote without the zeros RFC 4884 pads it with before an extension (a router
-    that quoted 28 bytes pads them to 128): trailing zeros go, down to 28 bytes.  No
-    probe pcapping sends ends in a zero byte, so nothing quoted is taken for padding."""
+    that quoted 28 bytes pads them to 128): trailing zeros go, down to ``floor`` bytes
+    (28: an IPv4 header and 8 bytes; 48 for IPv6).  No probe pcapping sends ends in a
+    zero byte, so nothing quoted is taken for padding."""
     trimmed = quote.rstrip(b"\0")
-    return quote[:max(len(trimmed), min(len(quote), 28))]
+    return quote[:max(len(trimmed), min(len(quote), floor))]
 
 
 def names(changes: list[Change]) -> list[str]:
@@ -202,5 +304,5 @@ def names(changes: list[Change]) -> list[str]:
     return [f for f in FIELDS if f in seen]
 
 
-__all__ = ["FIELDS", "NAT_FIELDS", "QUOTE_BUDGET", "Change", "diff_quote", "names",
-           "sent_as_quoted", "unpad"]
+__all__ = ["FIELDS", "NAT_FIELDS", "QUOTE_BUDGET", "QUOTE_BUDGET6", "Change", "diff_quote",
+           "diff_quote6", "names", "sent_as_quoted", "sent_as_quoted6", "unpad"]

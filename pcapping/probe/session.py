@@ -142,7 +142,7 @@ class EngineSession:
                 self.injector = RawIPInjector(family=6 if v6 else 4)
             else:  # the device completes UDP/TCP checksums only on Ethernet (vnet header)
                 self.injector = PacketInjector(
-                    iface, offload=checksum_offload and kind == "ethernet" and not v6)
+                    iface, offload=checksum_offload and kind == "ethernet")
             drop_privileges(user)
             if write is not None:
                 from pcapping.io.pcapfile import PcapWriter

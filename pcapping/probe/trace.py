@@ -44,9 +44,18 @@ from typing import Any, NamedTuple, Protocol
 from pcapping.probe.engine import Frame, Probe
 from pcapping.probe.flows import ProbeBuilder, Sent
 from pcapping.probe.hopstats import HopStats
-from pcapping.probe.quote_diff import Change, diff_quote, names, sent_as_quoted, unpad
+from pcapping.probe.quote_diff import (
+    Change,
+    diff_quote,
+    diff_quote6,
+    names,
+    sent_as_quoted,
+    sent_as_quoted6,
+    unpad,
+)
 from pcapping.wire.ext import FoundExtension, extension_text, locate_extension
 from pcapping.wire.frag import ReassemblyFailed
+from pcapping.wire.ipv6 import EXTENSION_TYPES, walk_extensions
 
 WAIT_PREC = 0.001  # traceroute's DEF_WAIT_PREC: added to an RTT before it is multiplied
 MAX_TTL = 255
@@ -78,6 +87,8 @@ class TraceOptions(NamedTuple):
     max_flows: int = 64  # --max-flows: MDA's bound per hop
     interface: str | None = None  # -i (traceroute's) is the interface
     source: str | None = None  # --source
+    family: int = 0  # -4 / -6 (0: the family of HOST's first address)
+    flow_label: int | None = None  # -l: the IPv6 flow label (None: a random one)
 
     @property
     def timeouts(self) -> tuple[float, float, float]:
@@ -176,6 +187,29 @@ def annotation(icmp_type: int, code: int, mtu: int | None) -> str | None:
 
 
 KINDS = {11: "time-exceeded", 3: "unreachable", 12: "param-problem"}
+KINDS6 = {3: "time-exceeded", 1: "unreachable", 2: "packet-too-big", 4: "param-problem"}
+
+
+def annotation6(icmp_type: int, code: int, mtu: int | None) -> str | None:
+    """traceroute's mark for an ICMPv6 error (None: a Time Exceeded in transit): no
+    route !N, prohibited !X, beyond scope and address unreachable !H, the port (the
+    destination reached) nothing, other codes !<code>, Packet Too Big !F-<mtu>, any
+    other type or code !<type-code>."""
+    if icmp_type == 3 and code == 0:
+        return None
+    if icmp_type == 1:
+        if code == 0:
+            return "!N"
+        if code in (2, 3):
+            return "!H"
+        if code == 1:
+            return "!X"
+        if code == 4:
+            return ""
+        return f"!<{code}>"
+    if icmp_type == 2:
+        return f"!F-{mtu or 0}"
+    return f"!<{icmp_type}-{code}>"
 
 
 class Tags:
@@ -218,7 +252,7 @@ class PumpPacer:
 class TraceStrategy:
     """One trace on the engine (see the module docstring)."""
 
-    claims_departures = False  # the engine keys our departures (first 48 bytes)
+    claims_departures = False  # the engine keys our departures (first 48 bytes, IPv6 64)
 
     def __init__(self, opts: TraceOptions, report: TraceReport, *, builder: ProbeBuilder,
                  src: bytes, dst: bytes, next_hop: bytes | None, dst_mac: bytes | None,
@@ -243,6 +277,10 @@ class TraceStrategy:
         self.late = 0
         self.unmatched_errors = 0  # errors quoting our probes that match none sent
         self.expired: dict[int, int] = {}  # tags given up -> their TTL (late answers)
+        self.expired_fixers: dict[int, bytes] = {}  # ... their fixer bytes (IPv6)
+        self.v6 = len(dst) == 16
+        if self.v6:  # the fixer bytes too: the only per-probe field of an offloaded UDP probe
+            self.departure_key_bytes = 64
         self._read_at = -1.0
         mode = opts.mode
         self.schedule: Any
@@ -311,8 +349,12 @@ class TraceStrategy:
         self.tags.retire(rec.tag)
         if rec.tag > 0:
             self.expired[rec.tag] = rec.ttl  # an answer may still come: counted as late
+            if self.v6 and rec.sent is not None:
+                self.expired_fixers[rec.tag] = self.builder.fixer_of(rec.sent.datagram)
         if len(self.expired) > 4096:
-            del self.expired[next(iter(self.expired))]
+            old = next(iter(self.expired))
+            del self.expired[old]
+            self.expired_fixers.pop(old, None)
         rec.done = True
         rec.result = ProbeDone(
             rec.ttl, rec.n, rec.flow, None, None, None, None, "none", "", False, (), (),
@@ -357,6 +399,8 @@ class TraceStrategy:
     def on_frame(self, frame: Frame) -> bool:
         data = frame.data
         l3 = self.engine.l3
+        if self.v6:
+            return self._on_frame6(frame, data, l3)
         if len(data) < l3 + 20 or data[l3] >> 4 != 4:
             return False
         if data[l3 + 16:l3 + 20] != self.src:
@@ -373,6 +417,43 @@ class TraceStrategy:
         ts_us = frame.ts_sec * 1_000_000 + frame.ts_usec
         if proto == 1:
             return self._icmp(body, src, reply_ttl, ts_us)
+        if proto == 6 and src == self.dst:
+            tag = self.builder.identify_tcp(body)
+            if tag is None:
+                return False
+            rec = self._live(tag, body[2:4], body[0:2])
+            if rec is None:
+                return False
+            self._answer(rec, src, ts_us, None, None, "tcp", "", True, reply_ttl,
+                         tcp_flags=body[13], matched_by="ack")
+            return True
+        if proto == 17 and src == self.dst and len(body) >= 8:
+            return self._udp_reply(body, src, reply_ttl, ts_us)
+        return False
+
+    def _on_frame6(self, frame: Frame, data: bytes, l3: int) -> bool:
+        """An IPv6 answer: ICMPv6 (echo reply, or an error quoting a probe), or TCP / UDP
+        from the destination.  Extension headers are walked, never trusted."""
+        if len(data) < l3 + 40 or data[l3] >> 4 != 6:
+            return False
+        if data[l3 + 24:l3 + 40] != self.src:
+            return False
+        plen = (data[l3 + 4] << 8) | data[l3 + 5]
+        end = min(len(data), l3 + 40 + plen)
+        proto = data[l3 + 6]
+        at = l3 + 40
+        if proto in EXTENSION_TYPES:
+            chain = walk_extensions(data, proto, at, end)
+            if chain.error is not None or not chain.upper_layer_present or (
+                    chain.is_fragmented):
+                return False  # (the engine reassembles; this one is not whole)
+            proto, at = chain.protocol, chain.offset
+        body = data[at:end]
+        src = bytes(data[l3 + 8:l3 + 24])
+        reply_ttl = data[l3 + 7]
+        ts_us = frame.ts_sec * 1_000_000 + frame.ts_usec
+        if proto == 58:
+            return self._icmp6(body, src, reply_ttl, ts_us)
         if proto == 6 and src == self.dst:
             tag = self.builder.identify_tcp(body)
             if tag is None:
@@ -434,6 +515,40 @@ class TraceStrategy:
         payload = body[8:]
         found = locate_extension(payload, body[5], 4)
         quote = payload if found is None else unpad(found.quote)
+        mtu = ((body[6] << 8) | body[7]) if itype == 3 and code == 4 else None
+        return self._error(quote, found, itype, code, KINDS[itype], annotation(itype, code, mtu),
+                           mtu, src, reply_ttl, ts_us)
+
+    def _icmp6(self, body: bytes, src: bytes, reply_ttl: int, ts_us: int) -> bool:
+        """ICMPv6: an echo reply to one of our probes, or an error quoting one (RFC 4884
+        extensions after the quote of a Time Exceeded or Destination Unreachable)."""
+        if len(body) < 8:
+            return False
+        itype, code = body[0], body[1]
+        if itype == 129:
+            tag = self.builder.identify_echo_reply(body)
+            if tag is None:
+                return False
+            rec = self.tags.live.get(tag)
+            if rec is None or rec.done:
+                return self._late(tag)
+            self._answer(rec, src, ts_us, 129, code, "echo-reply", "", True, reply_ttl,
+                         matched_by="icmp_seq")
+            return True
+        if itype not in KINDS6:
+            return False
+        payload = body[8:]
+        found = locate_extension(payload, body[4], 8) if itype in (1, 3) else None
+        quote = payload if found is None else unpad(found.quote, 48)
+        mtu = int.from_bytes(body[4:8], "big") if itype == 2 else None
+        return self._error(quote, found, itype, code, KINDS6[itype],
+                           annotation6(itype, code, mtu), mtu, src, reply_ttl, ts_us)
+
+    def _error(self, quote: bytes, found: FoundExtension | None, itype: int, code: int,
+               kind: str, mark: str | None, mtu: int | None, src: bytes, reply_ttl: int,
+               ts_us: int) -> bool:
+        """An ICMP(v6) error quoting ``quote``: the probe it answers (by its tag, else by
+        the fixer bytes), diffed against what was sent; False when it is not ours."""
         rec = None
         by = None
         for cand in self.builder.identify_quote(quote):
@@ -443,7 +558,7 @@ class TraceStrategy:
             if cand.flow_ports is not None and self.builder.method != "icmp" and (
                     cand.flow_ports[1] != r.sent.dport):
                 continue
-            if not _same_fixer(quote, r.sent.datagram):
+            if not self._same_fixer(quote, r.sent.datagram):
                 continue
             rec, by = r, cand.by
             break
@@ -452,20 +567,25 @@ class TraceStrategy:
             by = "payload" if rec is not None else None
         if rec is None:
             cands = self.builder.identify_quote(quote)
-            if cands:
+            if cands or (self.v6 and self.builder.is_ours(quote)):
                 for cand in cands:
                     if cand.tag in self.expired:
                         return self._late(cand.tag)
+                if self.v6 and self._late_by_fixer(quote):
+                    return True
                 self.unmatched_errors += 1
                 return True  # ours, but unknown: recorded, not an answer
             return False
-        mtu = ((body[6] << 8) | body[7]) if itype == 3 and code == 4 else None
-        mark = annotation(itype, code, mtu)
         assert rec.sent is not None
-        changes = tuple(diff_quote(sent_as_quoted(rec.sent.datagram, quote), quote,
-                                   rfc4884_padding=found is not None))
-        quoted_ttl = quote[8] if len(quote) > 8 else None
-        self._answer(rec, src, ts_us, itype, code, KINDS[itype], mark or "",
+        if self.v6:
+            changes = tuple(diff_quote6(sent_as_quoted6(rec.sent.datagram, quote), quote,
+                                        rfc4884_padding=found is not None))
+            quoted_ttl = quote[7] if len(quote) > 7 else None
+        else:
+            changes = tuple(diff_quote(sent_as_quoted(rec.sent.datagram, quote), quote,
+                                       rfc4884_padding=found is not None))
+            quoted_ttl = quote[8] if len(quote) > 8 else None
+        self._answer(rec, src, ts_us, itype, code, kind, mark or "",
                      mark is not None, reply_ttl, changes=changes, extension=found,
                      quoted_ttl=quoted_ttl, mtu=mtu, matched_by=by)
         return True
@@ -474,24 +594,54 @@ class TraceStrategy:
         """A probe still waiting whose checksum-making payload bytes (unique to it) are
         the quoted ones: what identifies a probe whose IP ID a middlebox rewrote and whose
         checksum says nothing (left to the device, or rewritten by a NAT)."""
-        if not self.builder.identify_quote(quote):
+        b = self.builder
+        if not b.is_ours(quote):
             return None
-        ihl = (quote[0] & 0x0F) * 4
-        at = ihl + 8
-        fixer = quote[at:at + 2]
+        at = b.quoted_l4(quote)
+        if at is None:
+            return None
+        fixer = quote[at + 8:at + 10]
         if len(fixer) < 2 or not any(fixer):
             return None
-        dport = quote[ihl + 2:ihl + 4]
+        dport = quote[at + 2:at + 4]
         for rec in self.tags.live.values():
             sent = rec.sent
-            if sent is not None and not rec.done and sent.datagram[28:30] == fixer and (
-                    self.builder.method == "icmp" or sent.datagram[22:24] == dport):
+            if sent is not None and not rec.done and b.fixer_of(sent.datagram) == fixer and (
+                    b.method == "icmp" or b.dport_of(sent.datagram) == dport):
                 return rec
         return None
+
+    def _late_by_fixer(self, quote: bytes) -> bool:
+        """An IPv6 answer whose only identification is the fixer bytes (UDP with the
+        checksum left to the device), to a probe already given up: counted as late."""
+        b = self.builder
+        at = b.quoted_l4(quote)
+        if at is None:
+            return False
+        fixer = quote[at + 8:at + 10]
+        if len(fixer) < 2:
+            return False
+        for tag in list(self.expired):
+            if self.expired_fixers.get(tag) == fixer:
+                self.expired_fixers.pop(tag, None)
+                return self._late(tag)
+        return False
+
+    def _same_fixer(self, quote: bytes, sent: bytes) -> bool:
+        """Whether the payload bytes that make a probe's checksum (unique to it) are the
+        ones quoted, when the quote reaches them (UDP and ICMP probes; TCP has none)."""
+        b = self.builder
+        if b.method == "tcp":
+            return True
+        at = b.quoted_l4(quote)
+        if at is None or len(quote) < at + 10:
+            return True
+        return quote[at + 8:at + 10] == b.fixer_of(sent)
 
     def _late(self, tag: int) -> bool:
         """An answer to a probe already given up: not an answer, but counted at its hop."""
         ttl = self.expired.pop(tag, None)
+        self.expired_fixers.pop(tag, None)
         if ttl is not None:
             self.late += 1
             self.hop(ttl).late += 1
@@ -740,16 +890,6 @@ class TracerouteSchedule:
                 break
 
 
-def _same_fixer(quote: bytes, sent: bytes) -> bool:
-    """Whether the payload bytes that make a probe's checksum (unique to it) are the ones
-    quoted, when the quote reaches them (UDP and ICMP probes; TCP has none there)."""
-    ihl = (quote[0] & 0x0F) * 4
-    at = ihl + 8
-    if sent[9] == 6 or len(quote) < at + 2:
-        return True
-    return quote[at:at + 2] == sent[28:30]
-
-
 def _ttl2hops(ttl: int) -> int:
     """traceroute's guess of how far away an answer came from (initial TTL 64/128/255)."""
     return (65 if ttl <= 64 else 129 if ttl <= 128 else 256) - ttl
@@ -849,4 +989,5 @@ class RoundSchedule:
             self.s.give_up(rec)
 
 
-__all__ = ["ProbeDone", "Rec", "TraceOptions", "TraceReport", "TraceStrategy", "annotation"]
+__all__ = ["ProbeDone", "Rec", "TraceOptions", "TraceReport", "TraceStrategy", "annotation",
+           "annotation6"]

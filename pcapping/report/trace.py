@@ -30,7 +30,10 @@ from pcapping.wire.ext import extension_dict
 
 
 def addr_text(addr: bytes | None) -> str | None:
-    return None if addr is None else socket.inet_ntoa(addr)
+    """Dotted quad, or RFC 5952 text for IPv6 (as traceroute's numeric addresses)."""
+    if addr is None:
+        return None
+    return socket.inet_ntop(socket.AF_INET6 if len(addr) == 16 else socket.AF_INET, addr)
 
 
 def header_line(host: str, address: str, max_ttl: int, packet_len: int) -> str:
@@ -75,7 +78,7 @@ class TextTraceReport:
         else:
             key = _annot_key(ev, self.verbose)
             if self.prev is None or self.prev != (ev.src, key):
-                write(f" {socket.inet_ntoa(ev.src)}{key}")
+                write(f" {addr_text(ev.src)}{key}")
             self.prev = (ev.src, key)
         if ev.src is not None and ev.rtt_us is not None and ev.kind != "local":
             write(f"  {ev.rtt_us / 1000:.3f} ms")

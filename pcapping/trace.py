@@ -234,6 +234,12 @@ def resolve_scoped(host: str, family: int = 4) -> tuple[bytes, str | None]:
             return socket.inet_pton(socket.AF_INET6, text), scope or None
         except OSError:
             pass
+    for af in (socket.AF_INET, socket.AF_INET6):  # a literal of the other family
+        try:
+            socket.inet_pton(af, text)
+        except OSError:
+            continue
+        raise PcappingError(f"{host}: Address family for hostname not supported")
     want = {4: socket.AF_INET, 6: socket.AF_INET6}.get(family, socket.AF_UNSPEC)
     try:
         infos = socket.getaddrinfo(host, None, want, socket.SOCK_DGRAM)

@@ -80,7 +80,7 @@ def _show(field: str, value: Value) -> str:
         return "-"
     if isinstance(value, str):
         return value
-    if field in ("dscp", "ecn", "flow_label", "length", "udp_length", "ttl0", "protocol", "sport",
+    if field in ("dscp", "ecn", "length", "udp_length", "ttl0", "protocol", "sport",
                  "dport", "truncated", "padded", "tcp_window", "icmp_type", "icmp_seq"):
         return str(value)
     return f"0x{value:x}"

@@ -383,3 +383,26 @@ def test_resolve_by_family() -> None:
     with pytest.raises(PcappingError):
         resolve("fd00::1", 4)
     assert EPOCH  # (the fake clock's epoch, shared with the IPv4 tests)
+
+
+def test_names_take_the_first_answers_family(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without -4/-6 a name is traced in the family of getaddrinfo's first answer (as
+    ``send`` picks); -4/-6 ask for that family only.  (No resolver is asked here.)"""
+    import socket
+
+    from pcapping.trace import resolve
+
+    asked: list[int] = []
+
+    def fake(host: str, port: Any, family: int, kind: int) -> list[Any]:
+        asked.append(family)
+        six = (socket.AF_INET6, kind, 17, "", ("fd00::5", 0, 0, 0))
+        four = (socket.AF_INET, kind, 17, "", ("10.0.0.5", 0))
+        return {socket.AF_UNSPEC: [six, four], socket.AF_INET6: [six],
+                socket.AF_INET: [four]}[family]
+
+    monkeypatch.setattr(socket, "getaddrinfo", fake)
+    assert resolve("dual.test", 0) == a6("fd00::5")
+    assert resolve("dual.test", 4) == bytes([10, 0, 0, 5])
+    assert resolve("dual.test", 6) == a6("fd00::5")
+    assert asked == [socket.AF_UNSPEC, socket.AF_INET, socket.AF_INET6]

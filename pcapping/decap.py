@@ -1,11 +1,11 @@
 """Decapsulation: the part of ``decode_frame`` beyond Ethernet, SLL, raw IP and loopback.
 
 ``decode.py`` calls in here for the link types it does not decode itself (``LINKS``:
-PPP, PPP_SERIAL, PPP_ETHER, Cisco HDLC, IPoIB, Solaris ipnet, ARCNET, DSA/EDSA/Broadcom
-switch tags), for network protocols other than IPv4 and ARP (``step``: MPLS, PPPoE,
-MACsec, 802.1Q inside a tunnel, transparent Ethernet bridging, 802.2 LLC/SNAP) and for an
-IPv4 payload that is itself a tunnel (``enter_ip``: IP-in-IP, GRE with ERSPAN, PIM
-register, and UDP to VXLAN, OTV, Geneve, MPLS or the Broadcom LI shim).
+PPP, PPP_SERIAL, PPP_ETHER, Cisco HDLC, Frame Relay, IPoIB, Solaris ipnet, ARCNET,
+DSA/EDSA/Broadcom switch tags), for network protocols other than IPv4 and ARP (``step``:
+MPLS, PPPoE, MACsec, 802.1Q inside a tunnel, transparent Ethernet bridging, 802.2
+LLC/SNAP) and for an IPv4 payload that is itself a tunnel (``enter_ip``: IP-in-IP, GRE
+with ERSPAN, PIM register, and UDP to VXLAN, OTV, Geneve, MPLS or the Broadcom LI shim).
 
 What it finds goes on the ``Decoded`` as:
 
@@ -53,6 +53,7 @@ from pcapping.wire.links import (
     SWITCH_TAG_LENGTHS,
     ARCnetHeader,
     CiscoHDLC,
+    FrameRelayHeader,
     IPNetHeader,
     IPoIBHeader,
     PPPHeader,
@@ -428,6 +429,28 @@ def _link_arcnet(d: Decoded, data: bytes, linux: bool) -> None:
     d.ethertype = _ARC_TO_ETHERTYPE.get(hdr.arc_type)
 
 
+_NLPID_TO_ETHERTYPE = {0xCC: 0x0800, 0x8E: 0x86DD}
+
+
+def _link_fr(d: Decoded, data: bytes) -> None:
+    hdr = FrameRelayHeader.parse(data)
+    d.link = hdr
+    d.l3_offset = hdr.header_length
+    if hdr.cisco:
+        d.ethertype = hdr.protocol
+    elif hdr.protocol == 0x80:  # SNAP
+        snap = SNAP.parse(data[hdr.header_length:])
+        _push(d, "snap", snap, hdr.header_length)
+        if snap.oui in (0, 0xF8):
+            d.ethertype, d.l3_offset = snap.pid, hdr.header_length + 5
+    elif hdr.protocol == 0xCF:
+        ppp = PPPHeader.parse(data[hdr.header_length:])
+        _push(d, "ppp", ppp, hdr.header_length)
+        _after_ppp(d, data, ppp, hdr.header_length)
+    else:
+        d.ethertype = _NLPID_TO_ETHERTYPE.get(hdr.protocol)
+
+
 def _switch_tagged(d: Decoded, data: bytes, linktype: int) -> None:
     taglen = SWITCH_TAG_LENGTHS[linktype]
     if len(data) < 14 + taglen:
@@ -441,7 +464,7 @@ def _switch_tagged(d: Decoded, data: bytes, linktype: int) -> None:
 
 LINKS: dict[int, Callable[[Decoded, bytes], None]] = {
     9: _link_ppp, 166: _link_ppp, 50: _link_ppp_serial, 51: _link_ppp_ether,
-    104: _link_chdlc, 242: _link_ipoib, 226: _link_ipnet,
+    104: _link_chdlc, 242: _link_ipoib, 226: _link_ipnet, 107: _link_fr,
     7: lambda d, data: _link_arcnet(d, data, False),
     129: lambda d, data: _link_arcnet(d, data, True),
     281: lambda d, data: _switch_tagged(d, data, 281),
@@ -550,6 +573,10 @@ def link_dict(link: Any) -> tuple[str, dict[str, Any]] | None:
         if link.flag is not None:
             out["split_flag"], out["sequence"] = link.flag, link.seqid
         return "arcnet", out
+    if isinstance(link, FrameRelayHeader):
+        out = {"dlci": link.dlci, "flags": link.flags}
+        out["ethertype" if link.cisco else "nlpid"] = link.protocol
+        return "fr", out
     if isinstance(link, PPPoE):
         return "pppoe", {"code": link.code, "session": link.session, "len": link.length}
     return None

@@ -701,6 +701,21 @@ def arcnet_pcap() -> Capture:
     return c
 
 
+def frame_relay_pcap() -> Capture:
+    c = Capture("frame-relay.pcap", 107)
+    dlci100 = bytes((0x18, 0x41))  # DLCI 100, 2-byte address
+    c.add(dlci100 + b"\x08\x00" + echo_ip(1))  # Cisco encapsulation: an EtherType
+    c.add(dlci100 + b"\x03\xcc" + echo_ip(1, reply=True, ttl=62))  # UI, NLPID IPv4
+    c.add(bytes((0x18, 0x40, 0x01)) + b"\x03\x00\xcc" + echo_ip(2))  # 3 bytes + pad
+    c.add(dlci100 + b"\x03\x80" + SNAP(0, 0x0806).encode()
+          + arp(1, CLIENT_MAC, CLIENT, ZERO_MAC, ROUTER1))  # SNAP
+    c.add(bytes((0x18, 0x4B)) + b"\x08\x00" + echo_ip(3))  # FECN, BECN, DE set
+    c.add(b"\x19\x41\x08\x00" + echo_ip(4))  # EA set in the first byte: invalid
+    c.add(b"\x00\x01\x03\x08" + bytes(10))  # DLCI 0, Q.933 (LMI)
+    with_cuts(c, dlci100 + b"\x03\xcc" + echo_ip(5), (1, 3, 4 + 10))
+    return c
+
+
 def sll2_names_pcap() -> Capture:
     """SLL2 with interface index 1 (lo, the same name on every Linux host) and one no
     host has, as tcpdump prints it: name (or ?) and direction columns."""
@@ -725,7 +740,7 @@ THEMES = (
     fragments_pcap, truncated_pcap, malformed_pcap, udp_tunnels_pcap, gre_pcap,
     ipip_pim_pcap, mpls_pcap, pppoe_pcap, llc_snap_pcap, macsec_pcap,
     *(lambda cap=cap: cap for cap in ppp_pcaps()), chdlc_pcap, ipnet_pcap, arcnet_pcap,
-    sll2_names_pcap,
+    frame_relay_pcap, sll2_names_pcap,
 )
 
 
@@ -792,6 +807,7 @@ TCPDUMP_TESTS = (
     ("edsa-e", "edsa.pcap", "-e"),
     ("brcmtag", "brcm-tag.pcap", ""),
     ("brcmtag-e", "brcm-tag.pcap", "-e"),
+    ("icmp-icmp_print-oobr-2", "icmp-icmp_print-oobr-2.pcap", "-v"),
 )
 RX_SNAP = 160  # bytes kept of each RX frame in afs-icmp.pcap
 

@@ -29,10 +29,12 @@ from pcapping.wire.encap import (
 from pcapping.wire.links import (
     ARCnetHeader,
     CiscoHDLC,
+    FrameRelayHeader,
     IPNetHeader,
     IPoIBHeader,
     PPPHeader,
     SwitchTag,
+    q922_address,
 )
 
 
@@ -196,6 +198,23 @@ def test_arcnet() -> None:
     four_shapes(ARCnetHeader, h("be 50 d4 01 0167"), ARCnetHeader(0xBE, 0x50, 212, 1, 0x167))
     exc = h("be 50 d4 ff ffff d4 00 0168")  # an exception frame (BSD)
     four_shapes(ARCnetHeader, exc, ARCnetHeader(0xBE, 0x50, 212, 0, 0x168, exception=True))
+
+
+def test_frame_relay() -> None:
+    # icmp-icmp_print-oobr-2.pcap: DLCI 33703 in a 3-byte address, Cisco EtherType IPv4
+    hdr = FrameRelayHeader.parse(h("80 ea 9d 0800"))
+    assert (hdr.dlci, len(hdr.address), hdr.cisco, hdr.protocol) == (33703, 3, True, 0x0800)
+    assert hdr.flags == 0x000A0000  # DE and FECN, kept where tcpdump keeps them
+    ui = h("1841 03 cc")
+    assert FrameRelayHeader.parse(ui) == FrameRelayHeader(100, h("1841"), 0, 0xCC, False, 4)
+    padded = FrameRelayHeader.parse(h("184001 03 00 cc"))
+    assert padded.header_length == 6 and padded.protocol == 0xCC
+    for raw in (ui, h("184001 03 00 cc")):
+        for n in range(len(raw)):
+            with pytest.raises(Truncated):
+                FrameRelayHeader.parse(raw[:n])
+    with pytest.raises(Malformed):
+        q922_address(h("19 41"))
 
 
 def test_switch_tags() -> None:

@@ -30,8 +30,8 @@ ROOT = Path(__file__).resolve().parents[1]
 CORPUS = Path(__file__).parents[1].parent / "shared" / "corpus"
 GOLDEN = Path(__file__).parent / "golden"
 FLAGS = ("n", "nv", "ne", "nev", "nX")
-SUPPORTED = {0, 1, 7, 9, 12, 50, 51, 101, 104, 108, 113, 129, 166, 226, 228, 242, 276, 281,
-             284, 285}
+SUPPORTED = {0, 1, 7, 9, 12, 50, 51, 101, 104, 107, 108, 113, 129, 166, 226, 228, 242, 276,
+             281, 284, 285}
 TCPDUMP = shutil.which("tcpdump")
 
 CORPUS_FILES = [

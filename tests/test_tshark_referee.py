@@ -39,7 +39,7 @@ FIELDS = [
     # link types
     "ppp.protocol", "chdlc.address", "chdlc.protocol", "ipoib.type", "ipoib.daddr.qpn",
     "ipnet.family", "ipnet.ifindex", "ipnet.zsrc", "ipnet.zdst", "arcnet.src", "arcnet.dst",
-    "arcnet.protID", "sll.ifindex", "sll.pkttype",
+    "arcnet.protID", "sll.ifindex", "sll.pkttype", "fr.dlci", "fr.nlpid",
 ]
 TSHARK = shutil.which("tshark")
 pytestmark = pytest.mark.skipif(TSHARK is None, reason="tshark is not installed")
@@ -222,6 +222,10 @@ def _compare_link(ours: dict[str, Any], check) -> list[str]:
         check("arcnet.src", arc["src"], "arcnet.src", conv=_int)
         check("arcnet.dst", arc["dst"], "arcnet.dst", conv=_int)
         check("arcnet.type", arc["type"], "arcnet.protID", conv=_int)
+    if "fr" in ours:
+        check("fr.dlci", ours["fr"]["dlci"], "fr.dlci", conv=_int)
+        if "nlpid" in ours["fr"]:  # the last: tshark lists a pad byte as an NLPID too
+            check("fr.nlpid", ours["fr"]["nlpid"], "fr.nlpid", -1, conv=_int)
     if "sll" in ours and "ifindex" in ours["sll"]:
         check("sll.ifindex", ours["sll"]["ifindex"], "sll.ifindex", conv=_int)
         check("sll.pkttype", ours["sll"]["pkttype"], "sll.pkttype", conv=_int)
@@ -251,9 +255,9 @@ def test_the_referee_sees_every_new_encapsulation_and_link_type() -> None:
         for d in pcapping.read_capture(str(path)):
             ours = d.to_dict()
             kinds |= {e["type"] for e in ours.get("encap", ())}
-            kinds |= {k for k in ("ppp", "chdlc", "ipoib", "ipnet", "arcnet", "pppoe")
+            kinds |= {k for k in ("ppp", "chdlc", "ipoib", "ipnet", "arcnet", "pppoe", "fr")
                       if k in ours}
     assert {"vxlan", "otv", "geneve", "gre", "erspan", "ipip", "mpls", "pppoe", "ppp",
             "llc", "snap", "pim", "macsec", "bcm_li", "eth", "udp", "dsa", "edsa",
             "brcm"} <= kinds
-    assert {"ppp", "chdlc", "ipoib", "ipnet", "arcnet"} <= kinds
+    assert {"ppp", "chdlc", "ipoib", "ipnet", "arcnet", "fr"} <= kinds

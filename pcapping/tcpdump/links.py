@@ -3,16 +3,18 @@
 A mixin of ``TcpdumpFormatter``: Ethernet at any offset (``_ether_at``, tcpdump's
 ``ether_common_print`` with MACsec, VLAN tags, 802.3/LLC/SNAP and switch tags), the
 EtherTypes tcpdump dissects beyond IPv4/ARP/IPv6 (MPLS, PPPoE, PPP), and the link types
-PPP (9, 166), PPP_SERIAL (50), PPP_ETHER (51), Cisco HDLC (104, with SLARP), IPoIB
-(242), Solaris ipnet (226), ARCNET (7, 129) and the DSA/EDSA/Broadcom switch tags (284,
-285, 281).  The methods follow the formatter's conventions: ``data`` is the whole frame,
-``p`` where the header starts, ``length`` what the wire says is left, ``end`` the end of
-the captured bytes (tcpdump's snapend) for this layer; ``_Trunc`` is tcpdump's longjmp on
-a failed fetch and ``_trunc_mark`` its soft ``[|proto]``.
+PPP (9, 166), PPP_SERIAL (50), PPP_ETHER (51), Cisco HDLC (104, with SLARP), Frame Relay
+(107: IP behind Cisco's EtherType or an NLPID), IPoIB (242), Solaris ipnet (226), ARCNET
+(7, 129) and the DSA/EDSA/Broadcom switch tags (284, 285, 281).  The methods follow the
+formatter's conventions: ``data`` is the whole frame, ``p`` where the header starts,
+``length`` what the wire says is left, ``end`` the end of the captured bytes (tcpdump's
+snapend) for this layer; ``_Trunc`` is tcpdump's longjmp on a failed fetch and
+``_trunc_mark`` its soft ``[|proto]``.
 
-Checked against tcpdump 4.99.3 on the corpus captures and crafted ones
-(``tests/test_tcpdump_links.py``); the text of protocols that are neither ICMP nor ARP
-(LCP options, STP, CDP, IPX, ...) is best effort, as everywhere in the formatter.
+Checked against tcpdump 4.99.3 on the corpus captures and crafted ones (the golden tests
+of ``tests/test_tcpdump_format.py``, ``scripts/compare_tcpdump.py``); the text of
+protocols that are neither ICMP nor ARP (LCP options, STP, CDP, IPX, ...) is best effort,
+as everywhere in the formatter.
 """
 
 from __future__ import annotations
@@ -136,6 +138,11 @@ _MPLS_LABEL_NAMES = ("IPv4 explicit NULL", "router alert", "IPv6 explicit NULL",
 _MACSEC_FLAGS = ((0x08, "E"), (0x04, "C"), (0x40, "S"), (0x10, "B"), (0x20, "I"))
 _ARC_TYPES = {240: "oldip", 241: "oldarp", 212: "ip", 213: "arp", 214: "rarp",
               221: "atalk", 247: "banyan", 250: "ipx", 0xC4: "ipv6", 0x80: "diag"}
+_FR_FLAGS = ((0x02000000, "C!"), (0x00020000, "DE"), (0x00040000, "BECN"),
+             (0x00080000, "FECN"), (0x2, "sdlcore"))
+_NLPIDS = {0x00: "NULL", 0x08: "Q.933", 0x09: "LMI", 0x80: "SNAP", 0x81: "CLNP",
+           0x82: "ES-IS", 0x83: "IS-IS", 0x84: "CONS", 0x85: "IDRP", 0xC1: "ISIS_SPB",
+           0xB1: "FRF.15", 0xCC: "IPv4", 0xCF: "PPP", 0x8A: "X25 ES-IS", 0x8E: "IPv6"}
 _DSA_MODES = {0: "To CPU", 1: "From CPU", 2: "To Sniffer", 3: "Forward"}
 _DSA_CODES = {0: "BPDU (MGMT) Trap", 1: "Frame2Reg", 2: "IGMP/MLD Trap", 3: "Policy Trap",
               4: "ARP Mirror", 5: "Policy Mirror"}
@@ -157,6 +164,7 @@ class LinkPrinters:
     _hdrlen: int
     link: bool
     verbose: int
+    xdump: int
     _suppress: bool
     _ip: Callable[..., None]
     _ethertype: Callable[..., bool]
@@ -927,6 +935,90 @@ class LinkPrinters:
             return False
         return True
 
+    # -- Frame Relay -------------------------------------------------------------------
+
+    def _fr_if(self, data: bytes, length: int) -> None:
+        self._proto = "fr"
+        if len(data) < 4:
+            self._trunc_mark("fr")
+            self._hdrlen = len(data)
+            return
+        self._hdrlen = self._fr(data, 0, length, len(data))
+
+    def _fr_head(self, length: int, addr_len: int, dlci: int, flags: int, proto: int) -> str:
+        names = bittok2str(_FR_FLAGS, "none", flags)
+        if proto <= 0xFF:
+            return (f"Q.922, hdr-len {addr_len}, DLCI {dlci}, Flags [{names}], NLPID "
+                    f"{_NLPIDS.get(proto, 'unknown')} (0x{proto:02x}), length {length}: ")
+        return (f"Q.922, hdr-len {addr_len}, DLCI {dlci}, Flags [{names}], cisco-ethertype "
+                f"{ETHERTYPES.get(proto, 'unknown')} (0x{proto:04x}), length {length}: ")
+
+    def _fr(self, data: bytes, p: int, length: int, end: int) -> int:
+        """tcpdump's fr_print; returns the header length."""
+        from pcapping.errors import Malformed, Truncated
+        from pcapping.wire.links import q922_address
+
+        out = self._out
+        try:
+            dlci, addr_len, flags = q922_address(data[p: min(end, p + length)])
+        except Truncated:
+            self._trunc_mark("fr")
+            return 0
+        except Malformed:
+            out.append("Q.922, invalid address")
+            return 0
+        if p + addr_len >= end or length < addr_len + 1:
+            self._trunc_mark("fr")
+            return 0
+        ctrl = data[p + addr_len]
+        if ctrl != 0x03 and dlci != 0:
+            if p + addr_len + 2 > end or length < addr_len + 2:
+                out.append(f"UI {ctrl:02x}! ")
+            else:
+                etype = _H(data, p + addr_len)[0]
+                if self.link:
+                    out.append(self._fr_head(length, addr_len, dlci, flags, etype))
+                if self._ethertype(etype, data, p + addr_len + 2, length - addr_len - 2, end):
+                    return addr_len + 2
+                out.append(f"UI {ctrl:02x}! ")
+        if p + addr_len + 1 >= end or length < addr_len + 2:
+            self._trunc_mark("fr")
+            return 0
+        if data[p + addr_len + 1] == 0:
+            if addr_len != 3:
+                out.append("Pad! ")
+            hdr_len = addr_len + 3
+        else:
+            if addr_len == 3:
+                out.append("No pad! ")
+            hdr_len = addr_len + 2
+        if p + hdr_len > end or length < hdr_len:
+            self._trunc_mark("fr")
+            return 0
+        nlpid = data[p + hdr_len - 1]
+        if self.link:
+            out.append(self._fr_head(length, addr_len, dlci, flags, nlpid))
+        q, left = p + hdr_len, length - hdr_len
+        if nlpid == 0xCC:
+            self._ip(data, q, left, end)
+        elif nlpid == 0x8E:
+            self._ethertype(0x86DD, data, q, left, end)
+        elif nlpid == 0xCF:
+            self._ppp(data, q, left, end)
+        elif nlpid == 0x80:
+            if not self._snap(data, q, left, end, None, None):
+                if not self.link:
+                    out.append(self._fr_head(length, hdr_len, dlci, flags, nlpid))
+                self._default_print(data, p, min(end, p + length))
+        elif nlpid in (0x81, 0x82, 0x83, 0x08, 0xB1):
+            out.append(f"{_NLPIDS.get(nlpid)}, length {left}")  # best effort
+        else:
+            if not self.link:
+                out.append(self._fr_head(length, addr_len, dlci, flags, nlpid))
+            if not self.xdump:
+                out.append(hex_ascii(data[q: min(end, q + left)]))
+        return hdr_len
+
     # -- switch tags (Ethernet with a tag after the source MAC) --------------------------
 
     def _dsa_common(self, tag: bytes) -> str:
@@ -1005,6 +1097,7 @@ class LinkPrinters:
 LINK_PRINTERS = {
     9: "_ppp_if", 166: "_ppp_if", 50: "_ppp_hdlc_if", 51: "_pppoe_if", 104: "_chdlc_if",
     242: "_ipoib_if", 226: "_ipnet_if", 7: "_arcnet_if", 129: "_arcnet_linux_if",
+    107: "_fr_if",
     284: "_dsa_if", 285: "_edsa_if", 281: "_brcm_if",
 }
 

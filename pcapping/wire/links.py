@@ -9,6 +9,8 @@
   data length, interface indexes and zone ids;
 - ``ARCnetHeader``: ARCNET (LINKTYPE_ARCNET_BSD 7, LINKTYPE_ARCNET_LINUX 129), RFC 1051
   short headers and RFC 1201 headers with split flag and sequence number;
+- ``FrameRelayHeader``: Frame Relay (LINKTYPE_FRELAY 107), a Q.922 address with Cisco's
+  EtherType or UI and an NLPID;
 - ``SwitchTag``: the tag a switch chip inserts after the MAC addresses of an Ethernet
   frame (Marvell DSA 284, EDSA 285, Broadcom 281).
 
@@ -21,7 +23,7 @@ import socket
 import struct
 from typing import NamedTuple
 
-from pcapping.errors import Truncated
+from pcapping.errors import Malformed, Truncated
 
 PPP_IN, PPP_OUT = 0x00, 0x01  # pppd's direction byte in place of the address (DLT 166)
 
@@ -193,6 +195,67 @@ class ARCnetHeader(NamedTuple):
         return out + bytes((self.flag,)) + struct.pack("!H", self.seqid)
 
 
+FR_CR, FR_DE, FR_BECN, FR_FECN, FR_SDLC = 0x02000000, 0x00020000, 0x00040000, 0x00080000, 0x2
+NLPID_IP, NLPID_IP6, NLPID_SNAP, NLPID_PPP = 0xCC, 0x8E, 0x80, 0xCF
+
+
+def q922_address(buf: bytes) -> tuple[int, int, int]:
+    """A Q.922 (Frame Relay) address: (DLCI, address length 2-4, flags as tcpdump keeps
+    them: C/R << 24, FECN/BECN/DE << 16, the SDLC bit); ``Malformed`` for an address
+    tcpdump calls invalid."""
+    n = len(buf)
+    if n < 1:
+        raise Truncated("fr", 1, n)
+    if buf[0] & 1:
+        raise Malformed("fr", "invalid Q.922 address")
+    if n < 2:
+        raise Truncated("fr", 2, n)
+    dlci = ((buf[0] & 0xFC) << 2) | (buf[1] >> 4)
+    flags = ((buf[0] & 0x02) << 24) | ((buf[1] & 0x0E) << 16)
+    if buf[1] & 1:
+        return dlci, 2, flags
+    if n < 3:
+        raise Truncated("fr", 3, n)
+    size, p = 3, 2
+    if not buf[2] & 1:
+        dlci = (dlci << 7) | (buf[2] >> 1)
+        size, p = 4, 3
+    if n < p + 1:
+        raise Truncated("fr", p + 1, n)
+    if not buf[p] & 1:
+        raise Malformed("fr", "Q.922 address longer than 4 bytes")
+    return (dlci << 6) | (buf[p] >> 2), size, flags | (buf[p] & 0x02)
+
+
+class FrameRelayHeader(NamedTuple):
+    """LINKTYPE_FRELAY (107): a Q.922 address, then Cisco's EtherType or UI + NLPID."""
+
+    dlci: int
+    address: bytes  # the 2-4 address bytes as captured
+    flags: int
+    protocol: int  # an EtherType (Cisco encapsulation) or an NLPID (0xcc is IPv4)
+    cisco: bool
+    header_length: int
+
+    @classmethod
+    def parse(cls, buf: bytes) -> FrameRelayHeader:
+        dlci, size, flags = q922_address(buf)
+        n = len(buf)
+        if n < size + 1:
+            raise Truncated("fr", size + 1, n)
+        if buf[size] != 0x03 and dlci != 0:
+            if n < size + 2:
+                raise Truncated("fr", size + 2, n)
+            return cls(dlci, bytes(buf[:size]), flags, (buf[size] << 8) | buf[size + 1], True,
+                       size + 2)
+        if n < size + 2:
+            raise Truncated("fr", size + 2, n)
+        hdr = size + 3 if buf[size + 1] == 0 else size + 2  # a pad byte after the UI
+        if n < hdr:
+            raise Truncated("fr", hdr, n)
+        return cls(dlci, bytes(buf[:size]), flags, buf[hdr - 1], False, hdr)
+
+
 DSA_TAG_BRCM, DSA_TAG_DSA, DSA_TAG_EDSA = 281, 284, 285
 SWITCH_TAG_LENGTHS = {DSA_TAG_BRCM: 4, DSA_TAG_DSA: 4, DSA_TAG_EDSA: 8}
 
@@ -230,6 +293,6 @@ class SwitchTag(NamedTuple):
 
 
 __all__ = [
-    "ARCnetHeader", "CiscoHDLC", "IPNetHeader", "IPoIBHeader", "PPPHeader", "SwitchTag",
-    "SWITCH_TAG_LENGTHS",
+    "ARCnetHeader", "CiscoHDLC", "FrameRelayHeader", "IPNetHeader", "IPoIBHeader", "PPPHeader",
+    "SwitchTag", "SWITCH_TAG_LENGTHS", "q922_address",
 ]

@@ -574,7 +574,7 @@ class TcpdumpFormatter(LinkPrinters, TunnelPrinters):
         if total < hlen:
             out.append(f"bad-len {total}")
             return
-        end = min(end, p + min(length, total))
+        end = min(end, p + total)  # tcpdump pushes its snapend to the total length
         off = _H(data, p + 6)[0]
         proto = data[p + 9]
         src = _ntoa(data[p + 12: p + 16])
@@ -654,7 +654,8 @@ class TcpdumpFormatter(LinkPrinters, TunnelPrinters):
                 if self._ip_ts(data, p, olen, end) < 0:
                     return -1
             elif code in (7, 131, 137):
-                self._ip_route(data, p, olen)
+                if self._ip_route(data, p, olen, end) < 0:
+                    return -1
             elif code == 148:
                 if olen < 4:
                     out.append(f" [bad length {olen}]")
@@ -666,24 +667,27 @@ class TcpdumpFormatter(LinkPrinters, TunnelPrinters):
             n -= olen
         return 0
 
-    def _ip_route(self, data: bytes, p: int, olen: int) -> None:
+    def _ip_route(self, data: bytes, p: int, olen: int, end: int) -> int:
+        """tcpdump's ip_printroute: -1 when an address is not captured (an address may
+        reach past a badly sized option into what follows, as tcpdump reads it)."""
         out = self._out
         if olen < 3:
             out.append(f" [bad length {olen}]")
-            return
+            return 0
         if (olen + 1) & 3:
             out.append(f" [bad length {olen}]")
-        ptr = data[p + 2] - 1
+        ptr = (data[p + 2] - 1) & 0xFFFFFFFF  # unsigned, as in tcpdump: 0 wraps around
         if ptr < 3 or (ptr + 1) & 3 or ptr > olen + 1:
             out.append(f" [bad ptr {data[p + 2]}]")
         i = 3
         while i < olen:
-            if i + 4 > olen:
-                raise _Trunc  # reads past the option (into what follows)
+            if p + i + 4 > end:
+                return -1
             out.append(f" {_ntoa(data[p + i: p + i + 4])}")
             if ptr > i:
                 out.append(",")
             i += 4
+        return 0
 
     def _ip_ts(self, data: bytes, p: int, olen: int, end: int) -> int:
         out = self._out
@@ -737,6 +741,8 @@ class TcpdumpFormatter(LinkPrinters, TunnelPrinters):
             self._gre(data, p, length, end)
         elif proto == 103:
             self._pim(data, p, length, end, ip_off)
+        elif proto == 77:
+            self._out.append(f" nd {length}")
         elif proto in _DISSECTED:
             self._out.append(f"{IPPROTOS.get(proto, f'ip-proto-{proto}')} {length}")
         else:
@@ -863,6 +869,8 @@ class TcpdumpFormatter(LinkPrinters, TunnelPrinters):
             q = p + 8
             need(8 + 4)
             inner_len = _H(data, q + 2)[0]
+            if inner_len < 4:  # tcpdump reads the quote's length again past the cut it made
+                raise _Trunc
             inner_end = min(end, q + inner_len)
             self._quoted = True
             self._ip(data, q, inner_len, inner_end, quoted=True)

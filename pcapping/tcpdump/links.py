@@ -208,11 +208,12 @@ class LinkPrinters:
         length -= 2
         hdrlen += 2
         printed_length = False
+        cap = end  # tcpdump's caplen, as an end offset: MACsec's short length lowers it alone
         if etype == 0x88E5:
             if self.link:
                 out.append(f"ethertype 802.1AE MACsec (0x88e5), length {orig}: ")
                 printed_length = True
-            status, p, length, end, used = self._macsec(data, p, length, end, src, dst)
+            status, p, length, end, cap, used = self._macsec(data, p, length, end, src, dst)
             hdrlen += used
             if status == "encrypted":
                 self._default_print(data, p, end)
@@ -227,10 +228,10 @@ class LinkPrinters:
             length -= 2
             hdrlen += 2
         while etype in _TAG_TYPES:
-            if end - p < 4 or length < 4:
+            if cap - p < 4 or length < 4:
                 self._proto = "vlan"
                 self._trunc_mark("vlan")
-                return hdrlen + min(end - p, length)
+                return hdrlen + min(cap - p, length)
             if self.link:
                 out.append(f"ethertype {ETHERTYPES.get(etype, 'Unknown')} (0x{etype:04x})")
                 out.append(", " if printed_length else f", length {orig}: ")
@@ -246,19 +247,20 @@ class LinkPrinters:
             if etype < length:
                 length = etype
                 end = min(end, p + length)
+                cap = min(cap, end)
             if self.link:
                 out.append("802.3")
                 if not printed_length:
                     out.append(f", length {length}: ")
-            llc = self._llc(data, p, length, end, src, dst)
+            llc = self._llc(data, p, length, min(cap, end), src, dst)
             if llc < 0:
-                self._default_print(data, p, end)
+                self._default_print(data, p, cap)
                 llc = -llc
             return hdrlen + llc
         if etype == 0x8870:  # Alteon jumbo frames: an LLC header follows
-            llc = self._llc(data, p, length, end, src, dst)
+            llc = self._llc(data, p, length, min(cap, end), src, dst)
             if llc < 0:
-                self._default_print(data, p, end)
+                self._default_print(data, p, cap)
                 llc = -llc
             return hdrlen + llc
         if self.link:
@@ -269,7 +271,7 @@ class LinkPrinters:
                 out.append(f"{_mac(src)} > {_mac(dst)}, ethertype "
                            f"{ETHERTYPES.get(etype, 'Unknown')} (0x{etype:04x}), "
                            f"length {orig}: ")
-            self._default_print(data, p, end)
+            self._default_print(data, p, cap)
         return hdrlen
 
     def _ethertype_more(self, etype: int, data: bytes, p: int, length: int, end: int,
@@ -288,22 +290,23 @@ class LinkPrinters:
         return True
 
     def _macsec(self, data: bytes, p: int, length: int, end: int, src: bytes, dst: bytes
-                ) -> tuple[str, int, int, int, int]:
+                ) -> tuple[str, int, int, int, int, int]:
         """tcpdump's macsec_print: ("go", ...) to carry on with the EtherType after the
-        SecTAG, "encrypted" to dump the rest, "stop" when it printed a problem."""
+        SecTAG, "encrypted" to dump the rest, "stop" when it printed a problem; also the
+        new snapend (the ICV cut off) and caplen (the short length applied) as offsets."""
         out = self._out
         caplen = end - p
         if caplen < 6 or length < 6:
             self._trunc_mark("macsec")
-            return "stop", p, length, end, 0
+            return "stop", p, length, end, end, 0
         tci, sl = data[p], data[p + 1]
         taglen = 14 if tci & 0x20 else 6
         if caplen < taglen or length < taglen:
             self._trunc_mark("macsec")
-            return "stop", p, length, end, 0
+            return "stop", p, length, end, end, 0
         if sl & 0xC0 or tci & 0x80:
             out.append(" (invalid)")
-            return "stop", p, length, end, 0
+            return "stop", p, length, end, end, 0
         short = sl & 0x3F
         head = (f"an {tci & 3}, pn {_I(data, p + 2)[0]}, flags "
                 f"{bittok2str(_MACSEC_FLAGS, 'none', tci & 0x7C, '')}"
@@ -316,19 +319,20 @@ class LinkPrinters:
         if tci & 0x0C:
             if not self.link:
                 out.append(f"{_mac(src)} > {_mac(dst)} 802.1AE MACsec, {head}")
-            return "encrypted", p, length, end, taglen
+            return "encrypted", p, length, end, end, taglen
         if length < 16 or end - p < 16:
             self._trunc_mark("macsec")
-            return "stop", p, length, end, taglen
+            return "stop", p, length, end, end, taglen
         length -= 16
-        end -= 16
+        end -= 16  # the snapend moves before the ICV
+        cap = end
         if short:
             if short > length or short > end - p:
                 self._trunc_mark("macsec")
-                return "stop", p, length, end, taglen
+                return "stop", p, length, end, end, taglen
             length = min(length, short)
-            end = min(end, p + short)
-        return "go", p, length, end, taglen
+            cap = min(cap, p + short)  # caplen only: the snapend stays
+        return "go", p, length, end, cap, taglen
 
     # -- 802.2 LLC and SNAP ----------------------------------------------------------------
 

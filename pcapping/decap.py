@@ -165,6 +165,8 @@ def enter_ip(d: Decoded, data: bytes, proto: int, begin: int, end: int) -> bytes
         data = data[:end]
         udp = UDPHeader.parse(data[begin:])
         _push(d, "udp", udp, begin)
+        if udp.length >= 8:  # what the tunnel carries ends with the UDP datagram
+            data = data[: begin + udp.length]
         return _udp_payload(d, data, name, begin + 8)
     if proto == 103 and not (end - begin >= 1 and data[begin] == 0x21):
         return None  # PIM messages other than a version 2 Register carry no packet
@@ -388,13 +390,15 @@ def _link_ppp_serial(d: Decoded, data: bytes) -> None:
     _link_ppp(d, data)
 
 
-def _link_ppp_ether(d: Decoded, data: bytes) -> None:
+def _link_ppp_ether(d: Decoded, data: bytes) -> bytes:
     pppoe = PPPoE.parse(data)
     d.link = pppoe
+    data = data[: 6 + pppoe.length]
     if pppoe.code == 0:
         ppp = PPPHeader.parse(data[6:])
         _push(d, "ppp", ppp, 6)
         _after_ppp(d, data, ppp, 6)
+    return data
 
 
 def _link_chdlc(d: Decoded, data: bytes) -> None:
@@ -462,7 +466,8 @@ def _switch_tagged(d: Decoded, data: bytes, linktype: int) -> None:
     d.ethertype, d.l3_offset = eth.ethertype, eth.header_length + taglen
 
 
-LINKS: dict[int, Callable[[Decoded, bytes], None]] = {
+# link type -> decoder of its header; one that bounds its payload returns the bytes it ends
+LINKS: dict[int, Callable[[Decoded, bytes], bytes | None]] = {
     9: _link_ppp, 166: _link_ppp, 50: _link_ppp_serial, 51: _link_ppp_ether,
     104: _link_chdlc, 242: _link_ipoib, 226: _link_ipnet, 107: _link_fr,
     7: lambda d, data: _link_arcnet(d, data, False),
@@ -521,7 +526,7 @@ def _encap_dict(e: Encap) -> dict[str, Any]:
     elif kind == "pppoe":
         out.update(code=h.code, session=h.session, len=h.length)
     elif kind == "ppp":
-        out["protocol"] = h.protocol
+        out.update(address=h.address, protocol=h.protocol)
     elif kind == "llc":
         out.update(dsap=h.dsap, ssap=h.ssap, control=h.control)
     elif kind == "snap":
@@ -574,7 +579,7 @@ def link_dict(link: Any) -> tuple[str, dict[str, Any]] | None:
             out["split_flag"], out["sequence"] = link.flag, link.seqid
         return "arcnet", out
     if isinstance(link, FrameRelayHeader):
-        out = {"dlci": link.dlci, "flags": link.flags}
+        out = {"dlci": link.dlci, "address_length": len(link.address), "flags": link.flags}
         out["ethertype" if link.cisco else "nlpid"] = link.protocol
         return "fr", out
     if isinstance(link, PPPoE):

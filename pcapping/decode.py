@@ -268,7 +268,10 @@ def decode_frame(
     data = bytes(data)
     d = Decoded(data, linktype, frame, ts_sec, ts_usec, len(data) if length is None else length)
     try:
-        _decode_link(d, data, linktype)
+        bound = _decode_link(d, data, linktype)
+        if bound is not None:  # a link header that says where its payload ends (PPPoE)
+            data = bound
+            d.net_end = len(bound)
         if d.ethertype == 0x0800:
             _decode_ipv4(d, data)
         elif d.ethertype == 0x0806:
@@ -301,7 +304,7 @@ def _decode_network(d: Decoded, data: bytes) -> None:
         data = nxt
 
 
-def _decode_link(d: Decoded, data: bytes, linktype: int) -> None:
+def _decode_link(d: Decoded, data: bytes, linktype: int) -> bytes | None:
     if linktype == 1:
         link = EthernetHeader.parse(data)
         d.link, d.ethertype, d.l3_offset = link, link.ethertype, link.header_length
@@ -329,7 +332,7 @@ def _decode_link(d: Decoded, data: bytes, linktype: int) -> None:
         d.ethertype = 0x0800 if null.family == 2 else 0x86DD if null.family in (
             10, 24, 28, 30) else None
     elif linktype in decap.LINKS:
-        decap.LINKS[linktype](d, data)
+        return decap.LINKS[linktype](d, data)
     else:
         raise Malformed("link", f"unsupported link type {linktype}")
 

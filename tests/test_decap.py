@@ -165,7 +165,7 @@ def test_link_types() -> None:
     assert ipoib[0]["ipoib"] == {"dst_qpn": 0x550, "dgid": "fe80::10:e000:664a:b451",
                                  "type": 0x0800}
     fr = frames("frame-relay.pcap")
-    assert fr[0]["fr"] == {"dlci": 100, "flags": 0, "ethertype": 0x0800}
+    assert fr[0]["fr"] == {"dlci": 100, "address_length": 2, "flags": 0, "ethertype": 0x0800}
     assert fr[1]["fr"]["nlpid"] == 0xCC and fr[1]["icmp"]["type"] == 0
     assert fr[2]["icmp"]["seq"] == 2 and "arp" in fr[3]
     assert fr[5]["problems"] == ["malformed: fr: invalid Q.922 address"]

@@ -147,3 +147,27 @@ def test_any_device_prints_tcpdumps_interface_and_direction_columns(
         ref = netns_run(lab, "client", ["tcpdump", "-n", "-r", str(out)],
                         env=repo_env(TZ="UTC"))
         assert ref.stdout == stdout
+
+
+def test_any_device_frames_equal_tcpdumps_own_any_capture(lab: LabSpec, tmp_path: Path) -> None:
+    """tcpdump -i any and sniff -i any side by side: the same frames, the same text."""
+    if shutil.which("tcpdump") is None:
+        pytest.skip("tcpdump is not installed")
+    theirs, ours = tmp_path / "tcpdump-any.pcap", tmp_path / "sniff-any.pcap"
+    ref = subprocess.Popen(["ip", "netns", "exec", lab.ns("client"), "tcpdump", "-i", "any",
+                            "-c", "4", "-w", str(theirs), "icmp"],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    assert ref.stderr is not None
+    while not ref.stderr.readline().startswith("tcpdump: listening on"):
+        assert ref.poll() is None, "tcpdump ended before listening"
+    proc = _start_sniff(lab, "-i", "any", "-c", "4", "-w", str(ours), "icmp")
+    _ping(lab, 2)
+    proc.communicate(timeout=20)
+    ref.communicate(timeout=20)
+
+    def text(path: Path) -> list[str]:
+        res = netns_run(lab, "client", ["tcpdump", "-n", "-e", "-r", str(path)],
+                        env=repo_env(TZ="UTC"))
+        return [line[16:] for line in res.stdout.splitlines()]  # without the time stamps
+
+    assert text(ours) == text(theirs) and len(text(ours)) == 4

@@ -21,9 +21,8 @@ from __future__ import annotations
 
 import struct
 from enum import IntEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pcapping import decap
 from pcapping.errors import DecodeError, Malformed, Truncated
 from pcapping.wire.arp import ARPPacket
 from pcapping.wire.ethernet import EthernetHeader, mac_str
@@ -38,6 +37,20 @@ from pcapping.wire.icmp import (
 )
 from pcapping.wire.ipv4 import IPv4Header, ip_str
 from pcapping.wire.sll import LinuxSLL, LinuxSLL2, NullHeader
+from pcapping.wire.tunnelports import TUNNEL_PORTS as _TUNNEL_PORTS
+
+if TYPE_CHECKING:
+    from pcapping.decap import Encap
+
+# decap (link types beyond the four here, tunnels, encapsulations) is imported the first
+# time a frame needs it: plain Ethernet, and `send`, never load it.
+_DECAP_LINKTYPES = frozenset((7, 9, 50, 51, 104, 107, 129, 166, 226, 242, 281, 284, 285))
+
+
+def _decap():  # noqa: ANN202
+    from pcapping import decap
+
+    return decap
 
 
 class LinkType(IntEnum):
@@ -105,7 +118,7 @@ class Decoded:
         self.truncated = False  # some layer wanted more bytes than were captured
         self.malformed = False  # some header made no sense
         self.outer_ip: IPv4Header | None = None
-        self.encap: list[decap.Encap] | None = None
+        self.encap: list[Encap] | None = None
         self.net_end: int | None = None
 
     @property
@@ -163,13 +176,13 @@ class Decoded:
         elif isinstance(link, NullHeader):
             out["null"] = {"family": link.family}
         elif link is not None:
-            named = decap.link_dict(link)
+            named = _decap().link_dict(link)
             if named is not None:
                 out[named[0]] = named[1]
         if self.outer_ip is not None:
             out["outer_ip"] = ip_dict(self.outer_ip)
         if self.encap:
-            out["encap"] = decap.encap_dicts(self.encap)
+            out["encap"] = _decap().encap_dicts(self.encap)
         if self.arp is not None:
             out["arp"] = arp_dict(self.arp)
         ip = self.ip
@@ -179,11 +192,11 @@ class Decoded:
             if self.icmp is not None:
                 out["icmp"] = icmp_dict(self.icmp)
             elif ip.protocol == 1 and not ip.frag_offset:
-                partial = decap.icmp_partial(self.data, self.l4_offset, self.l4_end)
+                partial = _decap().icmp_partial(self.data, self.l4_offset, self.l4_end)
                 if partial is not None:
                     out["icmp"] = partial
         elif self.ethertype == 0x0800:
-            partial = decap.ip_partial(self.data, self.l3_offset, end)
+            partial = _decap().ip_partial(self.data, self.l3_offset, end)
             if partial is not None:
                 out["ip"] = partial
         out["problems"] = list(self.problems)
@@ -268,10 +281,14 @@ def decode_frame(
     data = bytes(data)
     d = Decoded(data, linktype, frame, ts_sec, ts_usec, len(data) if length is None else length)
     try:
-        bound = _decode_link(d, data, linktype)
-        if bound is not None:  # a link header that says where its payload ends (PPPoE)
-            data = bound
-            d.net_end = len(bound)
+        if linktype == 1:  # (Ethernet inline: the common case)
+            link = EthernetHeader.parse(data)
+            d.link, d.ethertype, d.l3_offset = link, link.ethertype, link.header_length
+        else:
+            bound = _decode_link(d, data, linktype)
+            if bound is not None:  # a link header that says where its payload ends (PPPoE)
+                data = bound
+                d.net_end = len(bound)
         if d.ethertype == 0x0800:
             _decode_ipv4(d, data)
         elif d.ethertype == 0x0806:
@@ -291,6 +308,7 @@ def _decode_network(d: Decoded, data: bytes) -> None:
     """The network layer at ``d.l3_offset`` for ``d.ethertype``, through any number of
     encapsulations (``decap.step`` takes one header at a time; ``data`` is cut where the
     encapsulation that bounds the next layer ends)."""
+    step = _decap().step
     while True:
         handler = _NETWORK.get(d.ethertype)  # type: ignore[arg-type]
         if handler is not None:
@@ -298,7 +316,7 @@ def _decode_network(d: Decoded, data: bytes) -> None:
                 d.net_end = len(data)
             handler(d, data)
             return
-        nxt = decap.step(d, data)
+        nxt = step(d, data)
         if nxt is None:
             return
         data = nxt
@@ -331,8 +349,8 @@ def _decode_link(d: Decoded, data: bytes, linktype: int) -> bytes | None:
         d.link, d.l3_offset = null, 4
         d.ethertype = 0x0800 if null.family == 2 else 0x86DD if null.family in (
             10, 24, 28, 30) else None
-    elif linktype in decap.LINKS:
-        return decap.LINKS[linktype](d, data)
+    elif linktype in _DECAP_LINKTYPES:
+        return _decap().LINKS[linktype](d, data)
     else:
         raise Malformed("link", f"unsupported link type {linktype}")
 
@@ -353,13 +371,23 @@ def _decode_ipv4(d: Decoded, data: bytes) -> None:
         whole = True
     proto = ip.protocol
     if proto != 1 or ip.frag_offset:  # a non-first fragment carries no ICMP header
-        if proto in decap.IP_CARRIERS and not ip.frag_offset:
-            inner = decap.enter_ip(d, data, proto, begin, d.l4_end)
-            if inner is not None:
-                _decode_network(d, inner)
+        if ip.frag_offset:
+            return
+        if proto == 17:  # a tunnel only to or from a tunnel's port: look before calling
+            if d.l4_end - begin < 4 or not (
+                    (data[begin] << 8 | data[begin + 1]) in _TUNNEL_PORTS
+                    or (data[begin + 2] << 8 | data[begin + 3]) in _TUNNEL_PORTS):
+                return
+        elif not (proto == 47 or proto == 4 or proto == 103):
+            return
+        inner = _decap().enter_ip(d, data, proto, begin, d.l4_end)
+        if inner is not None:
+            _decode_network(d, inner)
         return
     d.icmp = parse_icmp(data[begin : d.l4_end], verify=whole and not ip.mf)
 
+
+_TUNNEL_HIGH = bytes(1 if any(p >> 8 == b for p in _TUNNEL_PORTS) else 0 for b in range(256))
 
 # EtherType -> decoder of the network layer at d.l3_offset, at any depth of encapsulation.
 _NETWORK = {0x0800: _decode_ipv4, 0x0806: _decode_arp}
@@ -470,26 +498,34 @@ def tally(t: Tally, data: bytes, linktype: int) -> None:
         if total < hlen:
             t.undecodable += 1
             return
-        proto = data[off + 9]
-        if proto != 1 and proto in _CARRIERS:  # maybe a tunnel: decode it all
-            begin = off + hlen
-            if proto != 17 or (min(off + total, n) >= begin + 4 and (
-                    ((data[begin] << 8) | data[begin + 1]) in _TUNNEL_PORTS
-                    or ((data[begin + 2] << 8) | data[begin + 3]) in _TUNNEL_PORTS)):
-                t.frames -= 1
-                t.add(decode_frame(data, 1))
-                return
         t.ipv4 += 1
         begin = off + hlen
         h = _from_bytes(data[off:begin], "big")  # checksum_ok(), inlined: hlen is even
-        if not h or h % 0xFFFF:
+        bad = not h or h % 0xFFFF
+        if bad:
             t.bad_ip_checksum += 1
         end = off + total
         cut = end > n
         if cut:
             t.truncated += 1
             end = n
+        proto = data[off + 9]
         if proto != 1:
+            if proto == 17 or proto == 47 or proto == 4 or proto == 103:
+                # maybe a tunnel (UDP: a tunnel port's high byte first, the cheap test most
+                # ports fail): take back what was counted and decode the frame fully
+                if proto != 17 or (end >= begin + 4 and (
+                        (_TUNNEL_HIGH[data[begin]] and (data[begin] << 8 | data[begin + 1])
+                         in _TUNNEL_PORTS)
+                        or (_TUNNEL_HIGH[data[begin + 2]]
+                            and (data[begin + 2] << 8 | data[begin + 3]) in _TUNNEL_PORTS))):
+                    t.frames -= 1
+                    t.ipv4 -= 1
+                    if bad:
+                        t.bad_ip_checksum -= 1
+                    if cut:
+                        t.truncated -= 1
+                    t.add(decode_frame(data, 1))
             return
         frag = (data[off + 6] << 8) | data[off + 7]
         if frag & 0x1FFF:
@@ -519,8 +555,6 @@ def tally(t: Tally, data: bytes, linktype: int) -> None:
 
 
 _from_bytes = int.from_bytes
-_CARRIERS = decap.IP_CARRIERS
-_TUNNEL_PORTS = decap.TUNNEL_PORTS
 # EtherTypes under which decap finds more layers (so tally decodes those frames fully)
 _DEEP_ETHERTYPES = frozenset((0x8847, 0x8848, 0x8863, 0x8864, 0x88E5, 0x6558))
 

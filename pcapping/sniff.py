@@ -129,8 +129,9 @@ def _tally_all(reader: PcapReader, t: Tally) -> None:
             tally(t, rec.data, rec.linktype)
         return
     linktype = reader.linktype
+    count = tally  # (a local: one global lookup fewer per frame)
     for data in reader.frames():
-        tally(t, data, linktype)
+        count(t, data, linktype)
 
 
 def _frame_filter(bpf: str | None, linktype: int) -> Callable[[bytes], bool] | None:

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 import pcapping
-from pcapping.decap import udp_tunnel
 from pcapping.decode import Tally, decode_frame, tally
 from pcapping.io.pcapfile import PcapReader
+from pcapping.wire.tunnelports import udp_tunnel
 
 CAPTURES = Path(__file__).resolve().parent.parent / "captures"
 
@@ -222,3 +222,21 @@ def test_nesting_is_bounded() -> None:
         inner = IPv4Header(b"\x01\x02\x03\x04", b"\x05\x06\x07\x08", 4).encode(inner)
     d = decode_frame(inner, 101)
     assert d.malformed and any("nested" in p for p in d.problems)
+
+
+def test_decap_is_loaded_only_when_a_frame_needs_it() -> None:
+    """decode's list of decap's link types is decap's own, and plain Ethernet (and `send`,
+    which must start fast) never imports decap."""
+    import subprocess
+    import sys
+
+    from pcapping import decap, decode
+
+    assert set(decap.LINKS) == decode._DECAP_LINKTYPES
+    code = ("import sys, pcapping.send, pcapping.decode as d\n"
+            "from pcapping.io.pcapfile import PcapReader\n"
+            "for r in PcapReader(sys.argv[1]): d.decode_frame(r.data, r.linktype).to_dict()\n"
+            "print('pcapping.decap' in sys.modules)")
+    res = subprocess.run([sys.executable, "-c", code, str(CAPTURES / "echo.pcap")],
+                         capture_output=True, text=True, check=True)
+    assert res.stdout.strip() == "False"

@@ -5,7 +5,7 @@ shim (UDP from 49152), GRE (versions 0 and 1: key, sequence number, checksum, ro
 transparent Ethernet bridging; tcpdump 4.99.3 has no ERSPAN printer, so ERSPAN in GRE is
 ``gre-proto-0x88be`` / ``gre-proto-0x22eb``), PIM (the Register carrying a packet, and
 the first line of the other messages) and IP-in-IP (proto 4, printed by ``_ip`` itself).
-Which UDP port is which tunnel is ``pcapping.decap.udp_tunnel`` (tcpdump's precedence,
+Which UDP port is which tunnel is ``pcapping.wire.tunnelports.udp_tunnel`` (tcpdump's precedence,
 measured), so the text and the JSON agree on what a datagram carries.
 
 Same conventions as ``pcapping.tcpdump.links``: ``data`` the frame, ``p`` the header,
@@ -69,7 +69,7 @@ class TunnelPrinters:
     _default_print: Callable[[bytes, int, int], None]
 
     def _udp_tunnel(self, name: str, data: bytes, p: int, length: int, end: int) -> None:
-        """The payload of a UDP datagram ``decap.udp_tunnel`` named ``name``."""
+        """The payload of a UDP datagram ``udp_tunnel`` named ``name``."""
         if name == "vxlan" or name == "otv":
             self._vxlan(data, p, length, end, name == "otv")
         elif name == "geneve":

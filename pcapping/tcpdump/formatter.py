@@ -30,7 +30,6 @@ import struct
 import time
 from typing import TYPE_CHECKING
 
-from pcapping.decap import udp_tunnel
 from pcapping.tcpdump.apps.dns import domain
 from pcapping.tcpdump.apps.ntp import ntp
 from pcapping.tcpdump.apps.rx import PORTS_BEFORE_RX, RxPrinter, is_rx
@@ -43,6 +42,7 @@ from pcapping.tcpdump.encap import TunnelPrinters
 from pcapping.tcpdump.links import ETHERTYPES, LINK_PRINTERS, LinkPrinters, hex_print
 from pcapping.tcpdump.tcpopt import tcp_options
 from pcapping.wire.checksum import checksum_ok, checksum_should_be
+from pcapping.wire.tunnelports import udp_tunnel
 
 if TYPE_CHECKING:
     from pcapping.decode import Decoded

@@ -30,6 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from pcapping.io.pcapfile import PcapReader, PcapWriter  # noqa: E402
 from pcapping.wire.arp import ARPPacket  # noqa: E402
+from pcapping.wire.checksum import internet_checksum  # noqa: E402
 from pcapping.wire.encap import (  # noqa: E402
     ERSPAN,
     GRE,
@@ -499,8 +500,6 @@ def gre_pcap() -> Capture:
                    + echo_ip(1, reply=True, ttl=62), 47, 0x5202, True))
     body = echo_ip(2)
     csum = GRE(0x0800, 0xA000, 0, 0, key=99).encode() + body
-    from pcapping.wire.checksum import internet_checksum
-
     ck = internet_checksum(csum)
     c.add(underlay(csum[:4] + struct.pack("!H", ck) + csum[6:], 47, 0x5203))
     # transparent Ethernet bridging: a whole frame (ARP, then an echo)
@@ -538,7 +537,6 @@ def ipip_pim_pcap() -> Capture:
     # null-register bit; a register stop; a hello
     group = ip_bytes("239.1.2.3")
     inner = ipv4(CLIENT, group, echo(3), ttl=254, ident=15, flags=0)
-    from pcapping.wire.checksum import internet_checksum
 
     def pim(version_type: int, rest: bytes, cover: int | None = None) -> bytes:
         head = bytes((version_type, 0, 0, 0)) + rest

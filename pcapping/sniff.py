@@ -49,12 +49,16 @@ ICMP_BPF = ICMP_BPF_CANDIDATES[0]
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """``pcapping sniff``'s options (tcpdump's letters)."""
     p.add_argument("-i", dest="interface", default=None,
-                   help="capture live on IFACE (default: the default route's interface)")
-    p.add_argument("-r", dest="read", metavar="FILE", default=None, help="read a pcap/pcapng")
-    p.add_argument("-w", dest="write", metavar="FILE", default=None, help="also write frames")
+                   help="capture live on IFACE (any: every interface; default: the default "
+                        "route's interface)")
+    p.add_argument("-r", dest="read", metavar="FILE", default=None,
+                   help="read a pcap/pcapng (-: standard input)")
+    p.add_argument("-w", dest="write", metavar="FILE", default=None,
+                   help="also write frames (-: standard output, which then carries nothing else)")
     p.add_argument("-c", dest="count", type=int, default=None,
                    help="stop after COUNT frames (default: no limit)")
-    p.add_argument("--icmp", action="store_true", help="only ICMP (VLAN too) and ARP")
+    p.add_argument("--icmp", action="store_true",
+                   help="only ICMP and ARP (VLAN-tagged and tunnelled too)")
     p.add_argument("-v", dest="verbose", action="count", default=0, help="tcpdump -v")
     p.add_argument("-e", dest="link", action="store_true", help="print link-level header")
     p.add_argument("-X", dest="hex", action="count", default=0,

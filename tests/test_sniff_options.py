@@ -292,3 +292,17 @@ def test_relative_time_stamps() -> None:
     """-ttt's first frame is 00:00:00.000000 after a space (tcpdump's sign column)."""
     got = sniff_stdout(CAPTURES / "echo.pcap", "ttt").splitlines()
     assert got[0].startswith(" 00:00:00.000000 IP ") and got[1].startswith(" 00:00:00.010000")
+
+
+@pytest.mark.parametrize("flags", ["", "tt", "ttt", "tttt"])
+def test_times_tcpdump_cannot_convert(tmp_path: Path, flags: str) -> None:
+    path = tmp_path / "late.pcap"
+    arp_frame = bytes.fromhex("ffffffffffff020000000001") + b"\x08\x06" + bytes.fromhex(
+        "0001080006040001020000000001") + bytes([10, 0, 0, 1]) + bytes(6) + bytes([10, 0, 0, 2])
+    with PcapWriter(str(path)) as w:
+        w.write(0x7FFFFFFF, 5, arp_frame)
+        w.write(0x80000001, 6, arp_frame)  # past 2038: tcpdump prints an error instead
+    got = sniff_stdout(path, flags)
+    assert "[Error converting time]" in got.splitlines()[1]
+    if TCPDUMP:
+        assert got == tcpdump_stdout(path, flags)

@@ -254,6 +254,8 @@ class TcpdumpFormatter(LinkPrinters, TunnelPrinters):
             return self._invalid_header(len(data), d.length)
         sec = d.ts_sec
         if sec != self._sec:
+            if sec & 0x80000000:  # a time tcpdump will not convert
+                return self._format_full(d)
             self._sec, self._hms = sec, self._clock(sec)
         head = f"{self._hms}.{d.ts_usec:06d} "
         if (d.linktype == 1
@@ -304,6 +306,8 @@ class TcpdumpFormatter(LinkPrinters, TunnelPrinters):
             if sec & 0x80000000:
                 return "[Error converting time] "
             return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(sec)) + f".{usec:06d} "
+        if 0x80000000 <= sec < 0x100000000:  # libpcap reads a pcap time as signed 32 bits
+            sec -= 0x100000000
         now = sec * 1_000_000 + usec
         if self._tv_ref is None or self._tv_ref == 0:  # tcpdump: "not set" means zero
             self._tv_ref = now
@@ -330,8 +334,7 @@ class TcpdumpFormatter(LinkPrinters, TunnelPrinters):
             parts.append(f" caplen({caplen}) > {MAX_SNAPLEN}")
         if length > MAX_SNAPLEN:
             parts.append(f" len({length}) > {MAX_SNAPLEN}")
-        text = ",".join(parts)
-        return f"[Invalid header:{text}]" if caplen else f"[Invalid header: caplen==0{text[10:]}]"
+        return f"[Invalid header:{','.join(parts)}]"
 
     def _format_body(self, d: Decoded, head: str) -> str:
         data = d.data

@@ -278,7 +278,8 @@ def decode_frame(
     length: int | None = None,
 ) -> Decoded:
     """Decode one captured frame; never raises (problems are data on the result)."""
-    data = bytes(data)
+    if type(data) is not bytes:  # (bytes(b) of bytes is b itself, but the call costs)
+        data = bytes(data)
     d = Decoded(data, linktype, frame, ts_sec, ts_usec, len(data) if length is None else length)
     try:
         if linktype == 1:  # (Ethernet inline: the common case)
@@ -476,12 +477,13 @@ def tally(t: Tally, data: bytes, linktype: int) -> None:
         return
     off = 14
     etype = (data[12] << 8) | data[13]
-    while etype == 0x8100 or etype == 0x88A8 or etype == 0x9100 or etype == 0x9200:
-        if n < off + 4:
-            t.truncated += 1
-            return
-        etype = (data[off + 2] << 8) | data[off + 3]
-        off += 4
+    if etype != 0x0800:  # (untagged IPv4, the common case, skips the tag loop's tests)
+        while etype == 0x8100 or etype == 0x88A8 or etype == 0x9100 or etype == 0x9200:
+            if n < off + 4:
+                t.truncated += 1
+                return
+            etype = (data[off + 2] << 8) | data[off + 3]
+            off += 4
     if etype == 0x0800:
         if n < off + 20:
             t.truncated += 1
@@ -501,8 +503,7 @@ def tally(t: Tally, data: bytes, linktype: int) -> None:
         t.ipv4 += 1
         begin = off + hlen
         h = _from_bytes(data[off:begin], "big")  # checksum_ok(), inlined: hlen is even
-        bad = not h or h % 0xFFFF
-        if bad:
+        if not h or h % 0xFFFF:
             t.bad_ip_checksum += 1
         end = off + total
         cut = end > n
@@ -521,7 +522,7 @@ def tally(t: Tally, data: bytes, linktype: int) -> None:
                             and (data[begin + 2] << 8 | data[begin + 3]) in _TUNNEL_PORTS))):
                     t.frames -= 1
                     t.ipv4 -= 1
-                    if bad:
+                    if not h or h % 0xFFFF:
                         t.bad_ip_checksum -= 1
                     if cut:
                         t.truncated -= 1

@@ -79,7 +79,7 @@ class Encap(NamedTuple):
 
 # -- IPv4 payloads that are tunnels ----------------------------------------------------------
 
-IP_CARRIERS = frozenset((4, 17, 47, 103))  # IP-in-IP, UDP (some ports), GRE, PIM
+IP_CARRIERS = frozenset((4, 17, 41, 47, 103))  # IP-in-IP, UDP (some ports), 6in4, GRE, PIM
 
 
 def _push(d: Decoded, kind: str, header: Any, offset: int,
@@ -130,6 +130,10 @@ def enter_ip(d: Decoded, data: bytes, proto: int, begin: int, end: int) -> bytes
     if proto == 4:
         _push(d, "ipip", None, begin)
         d.ethertype, d.l3_offset = 0x0800, begin
+        return data
+    if proto == 41:  # IPv6 in IPv4 (RFC 4213: 6in4, 6to4, ISATAP)
+        _push(d, "6in4", None, begin)
+        d.ethertype, d.l3_offset = 0x86DD, begin
         return data
     if proto == 47:
         return _gre(d, data, begin)

@@ -408,7 +408,7 @@ def _decode_ipv4(d: Decoded, data: bytes) -> None:
                     (data[begin] << 8 | data[begin + 1]) in _TUNNEL_PORTS
                     or (data[begin + 2] << 8 | data[begin + 3]) in _TUNNEL_PORTS):
                 return
-        elif not (proto == 47 or proto == 4 or proto == 103):
+        elif not (proto == 47 or proto == 4 or proto == 41 or proto == 103):
             return
         inner = _decap().enter_ip(d, data, proto, begin, d.l4_end)
         if inner is not None:
@@ -548,7 +548,7 @@ def tally(t: Tally, data: bytes, linktype: int) -> None:
             end = n
         proto = data[off + 9]
         if proto != 1:
-            if proto == 17 or proto == 47 or proto == 4 or proto == 103:
+            if proto == 17 or proto == 47 or proto == 4 or proto == 41 or proto == 103:
                 # maybe a tunnel (UDP: a tunnel port's high byte first, the cheap test most
                 # ports fail): take back what was counted and decode the frame fully
                 if proto != 17 or (end >= begin + 4 and (

@@ -553,6 +553,26 @@ def ipip_pim_pcap() -> Capture:
     return c
 
 
+def six_in_four_pcap() -> Capture:
+    """IPv6 in IPv4 (protocol 41) and IPv4 claiming to carry ICMPv6 (protocol 58)."""
+    from pcapping.wire.icmp6 import ICMP6Echo, ICMP6Error
+    from pcapping.wire.ipv6 import IPv6Header, ip6_bytes
+
+    c = Capture("six-in-four.pcap")
+    a, b = ip6_bytes("2001:db8:77:1::2"), ip6_bytes("2001:db8:77:3::2")
+    r = ip6_bytes("2001:db8:77:2::2")
+    request = IPv6Header(a, b, 58).encode(ICMP6Echo(False, 0x1234, 1, bytes(16)).encode(a, b))
+    reply = IPv6Header(b, a, 58, hop_limit=62).encode(
+        ICMP6Echo(True, 0x1234, 1, bytes(16)).encode(b, a))
+    exceeded = IPv6Header(r, a, 58, hop_limit=63).encode(
+        ICMP6Error.build(3, 0, request[:48]).encode(r, a))
+    with_cuts(c, underlay(request, 41, 0x5401), (14 + 20 + 20, 14 + 20 + 44))
+    c.add(underlay(reply, 41, 0x5402, True))
+    c.add(underlay(exceeded, 41, 0x5403, True))
+    c.add(underlay(ICMP6Echo(False, 0x1234, 2, bytes(8)).encode(a, b), 58, 0x5404))
+    return c
+
+
 def mpls_pcap() -> Capture:
     c = Capture("mpls.pcap")
     one = MPLSLabel(100704, 0, True, 64).encode()
@@ -736,7 +756,7 @@ THEMES = (
     lambda: sll_pcap(True), lambda: raw_pcap(101), lambda: raw_pcap(228),
     lambda: null_pcap(0), lambda: null_pcap(108), arp_pcap, ip_options_pcap,
     fragments_pcap, truncated_pcap, malformed_pcap, udp_tunnels_pcap, gre_pcap,
-    ipip_pim_pcap, mpls_pcap, pppoe_pcap, llc_snap_pcap, macsec_pcap,
+    ipip_pim_pcap, six_in_four_pcap, mpls_pcap, pppoe_pcap, llc_snap_pcap, macsec_pcap,
     *(lambda cap=cap: cap for cap in ppp_pcaps()), chdlc_pcap, ipnet_pcap, arcnet_pcap,
     frame_relay_pcap, sll2_names_pcap,
 )

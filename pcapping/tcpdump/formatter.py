@@ -748,6 +748,10 @@ class TcpdumpFormatter(IPv6Printer, ICMPv6Printer, LinkPrinters, TunnelPrinters)
             self._tcp(data, p, length, end, mf, ip_off)
         elif proto == 4:
             self._ip(data, p, length, end)  # IP in IP
+        elif proto == 41:
+            self._ip6(data, p, length, end)  # IPv6 in IPv4 (6in4)
+        elif proto == 58:
+            self._out.append("[ICMPv6 requires IPv6] (invalid)")
         elif proto == 47:
             self._gre(data, p, length, end)
         elif proto == 103:

@@ -39,8 +39,8 @@ from pcapping.wire.icmp6 import ICMP6Type
 # routing headers): the decoded frame decides.  Each `vlan` moves the offsets of all that
 # follows it, so the tagged clause written twice also lets double-tagged (QinQ) frames by.
 _ICMP_BASE = "icmp or arp or icmp6 or (ip6 and not ip6 proto 6 and not ip6 proto 17)"
-_TUNNELS = ("ip proto 4 or ip proto 47 or ip proto 103 or udp port 4789 or udp port 8472 "
-            "or udp port 6081 or udp port 6635 or udp src port 49152")
+_TUNNELS = ("ip proto 4 or ip proto 41 or ip proto 47 or ip proto 103 or udp port 4789 "
+            "or udp port 8472 or udp port 6081 or udp port 6635 or udp src port 49152")
 _L2 = ("ether proto 0x8847 or ether proto 0x8848 or ether proto 0x8864 or ether proto 0x88e5 "
        "or ether[12:2] <= 1500")  # MPLS, PPPoE, MACsec, 802.3 (LLC/SNAP)
 _TAGGED = f"(vlan and ({_ICMP_BASE} or {_TUNNELS} or {_L2}))"

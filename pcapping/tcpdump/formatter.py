@@ -44,7 +44,7 @@ from pcapping.tcpdump.common import Trunc as _Trunc
 from pcapping.tcpdump.common import hex_ascii
 from pcapping.tcpdump.encap import TunnelPrinters
 from pcapping.tcpdump.icmp6 import ICMPv6Printer
-from pcapping.tcpdump.ip6 import IPv6Printer, Trunc6
+from pcapping.tcpdump.ip6 import IPv6Printer
 from pcapping.tcpdump.links import ETHERTYPES, LINK_PRINTERS, LinkPrinters, hex_print
 from pcapping.tcpdump.tcpopt import tcp_options
 from pcapping.wire.checksum import checksum_ok, checksum_should_be
@@ -353,7 +353,7 @@ class TcpdumpFormatter(IPv6Printer, ICMPv6Printer, LinkPrinters, TunnelPrinters)
         try:
             self._link_print(data, d.linktype, d.length)
             hdrlen = self._hdrlen
-        except (_Trunc, Trunc6):
+        except _Trunc:
             out.append(f" [|{self._proto}]")
             hdrlen = 0
         if self.hexdump:

@@ -406,3 +406,13 @@ def test_names_take_the_first_answers_family(monkeypatch: pytest.MonkeyPatch) ->
     assert resolve("dual.test", 4) == bytes([10, 0, 0, 5])
     assert resolve("dual.test", 6) == a6("fd00::5")
     assert asked == [socket.AF_UNSPEC, socket.AF_INET, socket.AF_INET6]
+
+
+def test_the_run_ends_when_its_last_probe_is_done() -> None:
+    """No idle wait after the last answer (the fake clock counts every wait): a trace
+    stopped by -m ends within the answers' own time."""
+    hops, dst = lab_like_path6()
+    path = FakePath6(hops, dst)
+    start = path.now
+    _, _, s = traced(path, max_ttl=2, queries=1)
+    assert s.sent_count == 2 and path.now - start < 0.01

@@ -15,8 +15,9 @@ reported as loss, mtr's report columns and hops beside ``mtr -6``'s, the pcap wr
 ``--write``, ``pcapping.trace()`` and names resolved by family.
 
 The ``ratelimit`` router's IPv6 bucket (a burst of 6, then about one answer per 100 ms,
-per destination; lab.md) refills in well under a second: the module waits a second
-before the runs that must see it answer, and keeps the test that empties it for last.
+per destination; lab.md) refills in well under a second: the module waits a second for
+it to fill, a few tenths before the runs that must see it answer, and keeps the test
+that empties it for last.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from pcapping.lab import LabSpec
 pytestmark = pytest.mark.live
 
 BUCKET_REFILL_S = 1.0  # IPv6: 6 tokens at about one per 100 ms
+TOP_UP_S = 0.3  # a few tokens back, before a run that needs the router's answer
 ADDR6 = r"(?<![0-9a-z])[0-9a-f]{0,4}(?::[0-9a-f]{0,4}){2,7}"
 LINE = re.compile(rf"^[ \d]\d (?: \*| {ADDR6}(?: <[^>]*>)?(?: \[modified: [a-z0-9_,]+\])?"
                   r"|  \d+\.\d{3} ms| ![A-Z<>0-9-]+)+$")
@@ -106,7 +108,7 @@ def udp_run(path: LabSpec, tmp_path_factory: pytest.TempPathFactory) -> dict[str
     one-probe JSON run of the same path."""
     pcap = tmp_path_factory.mktemp("trace6") / "trace6.pcap"
     rc, text, err = _trace(path, "-6", "-n", "--write", str(pcap), path.trace_target6)
-    time.sleep(BUCKET_REFILL_S)
+    time.sleep(TOP_UP_S)
     events = _json(path, "-6", "-q", "1", path.trace_target6)
     return {"rc": rc, "text": text, "err": err, "events": events, "pcap": pcap}
 
@@ -161,7 +163,8 @@ def test_same_hops_as_traceroute_on_the_same_flow(path: LabSpec,
     assert start["family"] == 6 and start["flow_label"] and start["packet_len"] == 80
     sport, dport = start["sport"], start["dport"]
     proc = netns_run(path, "client", ["traceroute", "-6", "-n", "-U", f"--sport={sport}",
-                                      "-p", str(dport), "-q", "1", path.trace_target6])
+                                      "-p", str(dport), "-q", "1", "-w", "1",
+                                      path.trace_target6])
     theirs = _hops(proc.stdout)
     ours = {e["ttl"]: e["from"] or "*" for e in udp_run["events"] if e["event"] == "probe"}
     assert sorted(theirs) == sorted(ours), proc.stdout
@@ -173,7 +176,7 @@ def test_same_hops_as_traceroute_on_the_same_flow(path: LabSpec,
 def test_icmp_and_tcp_reach_the_destination(path: LabSpec) -> None:
     texts = {}
     for flag in ("-I", "-T"):
-        time.sleep(BUCKET_REFILL_S)
+        time.sleep(TOP_UP_S)
         rc, text, err = _trace(path, "-6", "-n", flag, "-q", "1", path.trace_target6)
         assert rc == 0, err
         _check_hops(path, _hops(text), text)
@@ -221,7 +224,7 @@ def _modified(events: list[dict[str, Any]]) -> dict[int, set[str]]:
 def test_nat66_and_dscp_flagged_from_where_they_show(path: LabSpec,
                                                      udp_run: dict[str, Any]) -> None:
     nat_ttl, dscp_ttl = path.trace_ttl("nat"), path.trace_ttl("dscp")
-    time.sleep(BUCKET_REFILL_S)
+    time.sleep(TOP_UP_S)
     tcp = _json(path, "-6", "-T", "-q", "1", path.trace_target6)
     for events in (udp_run["events"], tcp):
         modified = _modified(events)
@@ -245,7 +248,7 @@ def test_nat66_and_dscp_flagged_from_where_they_show(path: LabSpec,
 
 def test_icmpv6_probes_see_the_dscp_rewrite_and_a_clean_nat(path: LabSpec) -> None:
     """ICMPv6 checksums are complete: the NAT66's restoration of the quote is exact."""
-    time.sleep(BUCKET_REFILL_S)
+    time.sleep(TOP_UP_S)
     modified = _modified(_json(path, "-6", "-I", "-q", "1", path.trace_target6))
     dscp_ttl = path.trace_ttl("dscp")
     assert all("l4_checksum" not in m and "src" not in m for m in modified.values())
@@ -323,7 +326,7 @@ def test_write_holds_every_probe_and_answer(path: LabSpec, udp_run: dict[str, An
 
 @pytest.mark.skipif(shutil.which("mtr") is None, reason="mtr not installed")
 def test_report_columns_and_mtrs_hops(path: LabSpec) -> None:
-    time.sleep(BUCKET_REFILL_S)
+    time.sleep(TOP_UP_S)
     rc, text, err = _trace(path, "-6", "-n", "-I", "--report", "-c", "2", "--interval",
                            "0.2", path.trace_target6)
     assert rc == 0, err
@@ -332,7 +335,7 @@ def test_report_columns_and_mtrs_hops(path: LabSpec) -> None:
     assert lines[1].endswith("Loss%   Snt   Last   Avg  Best  Wrst StDev   p50   p99 Jttr")
     ours = [ln.split()[1] for ln in lines[2:] if re.match(r"^ +\d+\.\|-- ", ln)]
     proc = netns_run(path, "client", ["mtr", "-6", "-r", "-n", "-c", "2", "-i", "0.2",
-                                      path.trace_target6])
+                                      "-G", "1", path.trace_target6])
     theirs = [ln.split()[1] for ln in proc.stdout.splitlines()
               if re.match(r"^ +\d+\.\|-- ", ln)]
     assert len(ours) == len(theirs) == len(path.trace_hops6()), (text, proc.stdout)

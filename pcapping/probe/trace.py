@@ -380,7 +380,10 @@ class TraceStrategy:
         return []
 
     def pump(self, now: float) -> int:
-        return self.schedule.pump(now)
+        sent = self.schedule.pump(now)
+        if self.schedule.done(now):  # finished here: the engine looks again at once
+            self.next_time = now
+        return sent
 
     def next_deadline(self) -> float | None:
         return self.next_time

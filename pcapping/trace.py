@@ -289,6 +289,7 @@ class _Run:
         self.dst = dst
         self.v6 = v6 = len(dst) == 16
         self.address = addr_text(dst)
+        self.scope: str | None = None  # an IPv6 link-local destination's interface
         device, source = source_or_device(opts.interface, 6 if v6 else 4)
         if device is None and source is None and scope:
             device = scope
@@ -305,6 +306,9 @@ class _Run:
             link_snaplen=True)
         self.reserved: socket.socket | None = None
         try:
+            if v6 and dst[:2] == b"\xfe\x80":  # as traceroute shows it: fe80::1%pc0
+                self.scope = session.interface
+                self.address = f"{self.address}%{self.scope}"
             if session.multicast:
                 raise PcappingError(f"{host}: cannot trace to a broadcast or multicast "
                                     "address")
@@ -392,7 +396,7 @@ def session(host: str, opts: TraceOptions, *, json_emit: Any = None, write: Any 
         elif opts.mode == "multipath":
             report = MultipathReport(write, warn)
         else:
-            report = TextTraceReport(write, warn, verbose=verbose)
+            report = TextTraceReport(write, warn, verbose=verbose, scope=run.scope)
         if flush is not None:
             report.flush = flush
         header = header_line(host, run.address, opts.max_ttl, run.builder.packet_len)

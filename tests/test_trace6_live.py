@@ -298,6 +298,37 @@ def test_unreachable_prohibited_and_packet_too_big_as_traceroute(path: LabSpec) 
     labmod.flush_pmtu(path)
 
 
+def test_over_the_tun_hop(lab: LabSpec) -> None:
+    """A raw-IP link (tun: no link layer, no NDP, no device to complete checksums): every
+    method, the hops the lab says, traceroute -6's lines with times masked."""
+    if "tun" in labmod.missing_features(lab):
+        pytest.skip(f"the lab has no tun hop: {labmod.missing_features(lab)['tun']}")
+    want = [list(h) for h in lab.tun_hops6()]
+    for flag in ([], ["-I"], ["-T"]):
+        rc, text, err = _trace(lab, "-6", "-n", "-q", "1", *flag, lab.tun_target6)
+        assert rc == 0, err
+        got = _hops(text)
+        assert [got[t] for t in sorted(got)] == want, text
+        if shutil.which("traceroute") is not None:
+            theirs = netns_run(lab, "client", ["traceroute", "-6", "-n", "-q", "1", *flag,
+                                               lab.tun_target6]).stdout
+            assert _masked(text) == _masked(theirs), (text, theirs)
+    rc, text, err = _trace(lab, "-6", "-n", "-q", "1", lab.tun_unreachable6)
+    assert rc == 1 and text.rstrip().endswith("!N"), text
+
+
+@pytest.mark.skipif(shutil.which("traceroute") is None, reason="traceroute not installed")
+def test_a_link_local_router_as_traceroute_writes_it(lab: LabSpec) -> None:
+    """The client's link-local router, scoped (``fe80::1%pc0``): traceroute -6's lines."""
+    target = f"{lab.gateway6}%{lab.client_iface}"
+    for flag in ([], ["-I"]):
+        rc, ours, err = _trace(lab, "-6", "-n", "-q", "2", *flag, target)
+        assert rc == 0, err
+        theirs = netns_run(lab, "client", ["traceroute", "-6", "-n", "-q", "2", *flag,
+                                           target]).stdout
+        assert _masked(ours) == _masked(theirs), (ours, theirs)
+
+
 def test_library_api(path: LabSpec) -> None:
     code = (f"import json, pcapping; r = pcapping.trace({path.trace_target6!r}, "
             f"max_ttl={path.trace_ttl('nat')}, queries=1, method='icmp'); "

@@ -58,10 +58,12 @@ def _annot_key(ev: ProbeDone, verbose: bool) -> str:
 class TextTraceReport:
     """traceroute's lines on ``write`` (see the module docstring)."""
 
-    def __init__(self, write: Any, warn: Any, *, verbose: bool = False) -> None:
+    def __init__(self, write: Any, warn: Any, *, verbose: bool = False,
+                 scope: str | None = None) -> None:
         self.write = write
         self.warn = warn
         self.verbose = verbose
+        self.scope = scope  # the interface: IPv6 link-local answers print with %scope
         self.prev: tuple[bytes, str] | None = None  # last answered probe of this hop
         self.flush = lambda: None
 
@@ -78,7 +80,10 @@ class TextTraceReport:
         else:
             key = _annot_key(ev, self.verbose)
             if self.prev is None or self.prev != (ev.src, key):
-                write(f" {addr_text(ev.src)}{key}")
+                text = addr_text(ev.src)
+                if self.scope and ev.src[:2] == b"\xfe\x80":  # as getnameinfo writes it
+                    text = f"{text}%{self.scope}"
+                write(f" {text}{key}")
             self.prev = (ev.src, key)
         if ev.src is not None and ev.rtt_us is not None and ev.kind != "local":
             write(f"  {ev.rtt_us / 1000:.3f} ms")

@@ -416,3 +416,64 @@ def test_the_run_ends_when_its_last_probe_is_done() -> None:
     start = path.now
     _, _, s = traced(path, max_ttl=2, queries=1)
     assert s.sent_count == 2 and path.now - start < 0.01
+
+
+def test_cut_and_damaged_answers_never_raise() -> None:
+    """Every answer of a run, cut at every length and with bytes flipped, handed to a
+    strategy with probes in flight: extension headers walked, lengths checked, nothing
+    raised (a damaged answer is just not an answer)."""
+    import random
+
+    from pcapping.probe.engine import Frame
+
+    for method in ("udp", "icmp", "tcp"):
+        hops, dst = lab_like_path6()
+        info = InterfaceInfo(0, ifindex=4, address=a6("fd00::1"), name="eth1", mtu=1500)
+        hops[0].extension = [mpls_object([MplsEntry(16, 0, True, 1)]), info.to_object()]
+        path = FakePath6(hops, dst)
+        answers: list[bytes] = []
+        orig = path._queue
+
+        def keep(when: float, frame: bytes, orig: Any = orig,
+                 answers: list[bytes] = answers) -> None:
+            if frame[:6] == bytes.fromhex("020000000002"):  # to us
+                answers.append(frame)
+            orig(when, frame)
+
+        path._queue = keep  # type: ignore[method-assign]
+        _, _, s = traced(path, method=method)
+        # a fresh run's strategy, its probes sent again and still waiting
+        s2, _, _ = run_trace6(FakePath6(*lab_like_path6()), method=method, max_ttl=1,
+                              queries=1)
+        for rec in s.schedule.slots:
+            if rec is not None and rec.sent is not None:
+                rec.done = False
+                s2.tags.live[rec.tag] = rec
+        rnd = random.Random(6)
+        for frame in answers:
+            for cut in range(len(frame)):
+                s2.on_frame(Frame(frame[:cut], 1, 0, 1))
+            for _ in range(40):
+                bad = bytearray(frame)
+                for _ in range(rnd.randint(1, 4)):
+                    bad[rnd.randrange(14, len(bad))] = rnd.randrange(256)
+                s2.on_frame(Frame(bytes(bad), 1, 0, 1))
+        assert answers, method
+        # (quotes cut after the transport header's first 8 bytes still told their probes)
+        assert sum(h.received for h in s2.hops.values()) > 1, method
+
+
+def test_dont_fragment_and_too_big_for_the_link_is_a_local_mark() -> None:
+    """-F with a probe larger than the link's MTU: nothing is sent, each probe is marked
+    !F-<mtu> here and the trace stops, as traceroute -F does on EMSGSIZE (IPv4 alike)."""
+    hops, dst = lab_like_path6()
+    path = FakePath6(hops, dst)
+    text, _, s = traced(path, packet_len=1600, dont_fragment=True)
+    assert text.endswith(" 1  * !F-1500 * !F-1500 * !F-1500\n"), text
+    assert path.probes == [] and s.exit_status() == 1
+    # below the MTU, -F sends whole datagrams: no Fragment header ever
+    hops = [Hop(a6("fd00::1")), Hop(a6("fd00::2"), link_mtu=1280), Hop(a6("fd00::3"))]
+    path = FakePath6(hops, a6("fd00::9"))
+    text, _, s = traced(path, packet_len=1400, dont_fragment=True, queries=1)
+    assert text.endswith(" 3  fd00::2  0.100 ms !F-1280\n")
+    assert all(p[6] != 44 for p in path.probes)

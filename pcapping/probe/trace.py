@@ -310,7 +310,16 @@ class TraceStrategy:
         rec.wall_at = self.wall()
         self.sent_count += 1
         self.hop(rec.ttl).probe_sent()
-        self.engine.send(Probe(rec.tag, sent.datagram, self.next_hop, self.dst_mac), now)
+        if self.opts.dont_fragment:
+            path_mtu = getattr(self.engine, "path_mtu", None)
+            mtu = path_mtu(self.dst) if path_mtu is not None else None
+            if mtu is not None and len(sent.datagram) > mtu:
+                # too big to leave whole: refused here, as the kernel refuses traceroute's
+                # (EMSGSIZE: it prints `*  !F-<mtu>`), and final
+                self._local(rec, None, f"!F-{mtu}", mtu)
+                return
+        self.engine.send(Probe(rec.tag, sent.datagram, self.next_hop, self.dst_mac,
+                               may_fragment=not self.opts.dont_fragment), now)
 
     def timeout(self, rec: Rec) -> float:
         """traceroute's get_timeout: HERE x an RTT from the same hop, else NEAR x one from
@@ -688,16 +697,19 @@ class TraceStrategy:
             rec = self.tags.live.get(tag)
             if rec is None or rec.done:
                 continue
-            self.tags.retire(tag)
-            rec.done = rec.final = True
-            rec.result = ProbeDone(
-                rec.ttl, rec.n, rec.flow, self.src, None, None, None, "local", "!H", True,
-                (), (), None, None, None, None, None, None, rec.round)
-            if self.reached_ttl is None or rec.ttl < self.reached_ttl:
-                self.reached_ttl = rec.ttl
-            self.hop(rec.ttl).answered(self.src, None, rec.wall_at, None, [], "!H", None,
-                                       True)
-            self.schedule.completed(rec)
+            self._local(rec, self.src, "!H")
+
+    def _local(self, rec: Rec, src: bytes | None, mark: str, mtu: int | None = None) -> None:
+        """A probe that failed on this host (no next hop, too big to send): final."""
+        self.tags.retire(rec.tag)
+        rec.done = rec.final = True
+        rec.result = ProbeDone(
+            rec.ttl, rec.n, rec.flow, src, None, None, None, "local", mark, True,
+            (), (), None, None, None, None, None, None, rec.round, mtu=mtu)
+        if self.reached_ttl is None or rec.ttl < self.reached_ttl:
+            self.reached_ttl = rec.ttl
+        self.hop(rec.ttl).answered(src, None, rec.wall_at, None, [], mark, None, True)
+        self.schedule.completed(rec)
 
     def on_unassembled(self, failure: ReassemblyFailed, now: float) -> None:
         pass

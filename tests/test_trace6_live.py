@@ -190,6 +190,24 @@ def test_icmp_and_tcp_reach_the_destination(path: LabSpec) -> None:
         assert _masked(texts["-I"], rl) == _masked(theirs, rl), (texts["-I"], theirs)
 
 
+@pytest.mark.skipif(shutil.which("traceroute") is None, reason="traceroute not installed")
+def test_tcp_same_hops_as_traceroute_on_the_same_flow(path: LabSpec) -> None:
+    """traceroute -6 -T with our source port (it then sends one probe at a time) sees
+    the same router at every TTL as our Paris TCP flow."""
+    time.sleep(TOP_UP_S)
+    events = _json(path, "-6", "-T", "-q", "1", path.trace_target6)
+    start = events[0]
+    ours = {e["ttl"]: e["from"] or "*" for e in events if e["event"] == "probe"}
+    proc = netns_run(path, "client", ["traceroute", "-6", "-n", "-T", f"--sport={start['sport']}",
+                                      "-p", str(start["dport"]), "-q", "1", "-w", "1",
+                                      path.trace_target6])
+    theirs = _hops(proc.stdout)
+    assert sorted(theirs) == sorted(ours), (ours, proc.stdout)
+    for ttl, addr in ours.items():
+        if ttl != path.trace_ttl("ratelimit"):
+            assert theirs[ttl] == [addr], (ttl, ours, proc.stdout)
+
+
 def test_json_probe_events_and_summary(path: LabSpec, udp_run: dict[str, Any]) -> None:
     events = udp_run["events"]
     assert events[0]["event"] == "start" and events[-1]["event"] == "summary"

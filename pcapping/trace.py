@@ -8,7 +8,9 @@ stderr).
 
 Modes: traceroute's lines (default), ``--report -c N`` (mtr's report), ``--live`` (the
 report redrawn after every round on a terminal), ``--multipath`` (MDA), each with
-``--json`` instead of text.
+``--json`` instead of text.  Both families: ``-4``/``-6`` as traceroute's, else an
+address's own family or a name's first address (``resolve``, as ``send`` picks); IPv6
+adds ``-l FLOW_LABEL``.
 """
 
 from __future__ import annotations

@@ -11,6 +11,15 @@ frame, resolve and inject them, and matches what comes back:
 - a direct answer from the destination: an echo reply, a TCP SYN-ACK or RST
   acknowledging our SYN, or a UDP datagram back from the port.
 
+A 16-byte destination makes it an IPv6 trace (``trace -6``): the same schedules and
+reports over ICMPv6 (Time Exceeded 3, Destination Unreachable 1, Packet Too Big 2,
+Parameter Problem 4, echo reply 129; ``annotation6`` is traceroute's IPv6 marks), the
+answer's extension headers walked (``wire/ipv6.walk_extensions``) and the quote diffed
+field by field (``quote_diff.diff_quote6``: traffic class, flow label, payload length,
+hop limit ...).  With no IP identification, a probe whose UDP checksum the device
+completes is told by its fixer bytes alone, so the engine keys IPv6 departures by their
+first 64 bytes (``departure_key_bytes``).
+
 RTTs are wire time at both ends: the capture timestamp of the probe leaving (the
 engine's ``departed``) to the capture timestamp of the answer.
 

@@ -189,7 +189,9 @@ def _demo_lines(spec: LabSpec) -> list[tuple[str, str]]:
                f"send -6 {t6} -s 1400 -c 3 -i 0.2"),
               ("trace: ECMP, NAT and DSCP flagged in the quotes, a silent hop, a "
                "rate-limited one", f"trace {spec.trace_target}"),
-              ("", f"trace -T {spec.trace_target}")]
+              ("", f"trace -T {spec.trace_target}"),
+              ("trace over IPv6: NAT66 and the DSCP rewrite in the quotes too",
+               f"trace -6 {spec.trace_target6}")]
     return lines
 
 

@@ -24,6 +24,8 @@ from typing import Any, Protocol
 
 from pcapping.errors import PRIVILEGE_ADVICE, PcappingError
 
+_SO_TIMESTAMP = 29  # (Linux; the socket module does not name it)
+
 
 class Injector(Protocol):
     """``send`` raises OSError when the kernel refuses a frame (the engine words it)."""
@@ -73,6 +75,7 @@ class PacketInjector:
         except OSError as exc:
             self.sock.close()
             raise PcappingError(f"{interface}: cannot bind: {exc.strerror or exc}") from None
+        stamp_in_kernel(self.sock)
         # the socket's own send: the hot path of every probe; OSError is the caller's
         self.send = self._send_offload if self.offload else self.sock.send
 
@@ -81,6 +84,20 @@ class PacketInjector:
 
     def close(self) -> None:
         self.sock.close()
+
+
+def stamp_in_kernel(sock: socket.socket) -> None:
+    """Ask for SO_TIMESTAMP on ``sock``: that turns on the kernel's global "timestamps
+    wanted" switch, so every frame is stamped once, where it enters the stack (on receive,
+    as ``netif_rx`` queues it; on send, when the copy for the capture taps is made), and
+    every capture handle reads that same stamp.  Without it a frame no socket asked to
+    time is stamped by each tap as it copies it: a later tap (ours, behind a tcpdump)
+    reads a later time, by microseconds, or much more when preempted.  The socket never
+    receives, so the option costs nothing else."""
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, _SO_TIMESTAMP, 1)
+    except OSError:
+        pass
 
 
 def vnet_header(frame: bytes | bytearray) -> bytes:
@@ -125,6 +142,7 @@ class RawIPInjector:
             raise _denied("lo: raw socket") from None
         if family == 4:
             self.sock.setsockopt(socket.IPPROTO_IP, socket.IP_HDRINCL, 1)
+        stamp_in_kernel(self.sock)
 
     def send(self, frame: bytes | bytearray) -> None:
         datagram = bytes(frame[self.skip:])

@@ -17,7 +17,6 @@ LINUX_SLL2 with tcpdump's interface and direction columns).
 from __future__ import annotations
 
 import argparse
-import json
 import signal
 import sys
 from collections.abc import Callable, Iterable
@@ -26,7 +25,7 @@ from typing import Any, TextIO
 from pcapping.decode import Decoded, Tally, decode_frame, tally
 from pcapping.errors import PcappingError
 from pcapping.io.linktypes import dlt_name, linktype_text
-from pcapping.io.pcapfile import Captured, PcapReader, PcapWriter
+from pcapping.io.pcapfile import PcapReader, PcapWriter
 from pcapping.wire.icmp import ICMPType
 from pcapping.wire.icmp6 import ICMP6Type
 
@@ -162,7 +161,14 @@ def _frame_filter(bpf: str | None, linktype: int) -> Callable[[bytes], bool] | N
 
 
 class _Printer:
-    """Turns decoded frames into the chosen output; counts for -q."""
+    """Turns frames into the chosen output; counts for -q.
+
+    ``render(data, linktype, length, sec, usec, number, d)`` gives a frame's text (no
+    newline) or None: tcpdump's lines straight from the bytes (no decoding), the JSON
+    object (``report.jsonframe``: straight from the bytes for the common shapes), or
+    nothing but a count (-q: ``decode.tally``, which builds no objects).  ``d`` is the
+    decoded frame when the caller needed one anyway (--icmp).
+    """
 
     def __init__(self, args: Any, out: TextIO) -> None:
         self.out = out
@@ -172,47 +178,120 @@ class _Printer:
         self.tally = Tally()
         self.shown = 0  # frames emitted so far (kept here so Ctrl-C can still report it)
         self.formatter = None
-        if not self.quiet and not self.json and not self.silent:
+        self.frame_json = None
+        if self.quiet or self.silent:
+            pass
+        elif self.json:
+            from pcapping.report.jsonframe import frame_json
+
+            self.frame_json = frame_json
+        else:
             from pcapping.tcpdump.formatter import TcpdumpFormatter
 
             self.formatter = TcpdumpFormatter(
                 verbose=args.verbose, link=args.link, hexdump=args.hex, xdump=args.xdump,
                 ascii=args.ascii, tflag=args.tflag, number=args.number)
 
-    def emit(self, d: Decoded) -> None:
-        self.shown += 1
+    def render(self, data: bytes, linktype: int, length: int, sec: int, usec: int,
+               number: int, d: Decoded | None) -> str | None:
+        if self.formatter is not None:
+            return self.formatter.format_record(data, linktype, length, sec, usec)
+        if self.frame_json is not None:
+            if d is not None:
+                from pcapping.report.jsonframe import dumps
+
+                return dumps(d.to_dict())
+            return self.frame_json(data, linktype, number, sec, usec, length)
         if self.quiet:
-            self.tally.add(d)
-        elif self.silent:
-            return
-        elif self.json:
-            self.out.write(json.dumps(d.to_dict(), separators=(",", ":")) + "\n")
-        else:
-            self.out.write(self.formatter.format(d) + "\n")  # type: ignore[union-attr]
+            if d is not None:
+                self.tally.add(d)
+            else:
+                tally(self.tally, data, linktype)
+        return None
+
+
+Batches = Iterable[list[tuple[int, int, int, bytes, int]]]
 
 
 def _process(
-    records: Iterable[Captured],
+    batches: Batches,
     args: Any,
     printer: _Printer,
     keep: Callable[[bytes], bool] | None,
     writer: PcapWriter | None,
+    buffered: bool = True,
 ) -> None:
-    """Decode, filter, print and write records (at most ``-c`` of them)."""
+    """Filter, print and write records (at most ``-c`` of them), frame numbers counting
+    from 1 over every record read.  ``buffered``: lines are written a batch at a time
+    (files), else one by one (live, and -l)."""
     limit = args.count
     icmp_only = args.icmp
-    for number, rec in enumerate(records, 1):
-        if keep is not None and not keep(rec.data):
-            continue
-        d = decode_frame(rec.data, rec.linktype, frame=number, ts_sec=rec.ts_sec,
-                         ts_usec=rec.ts_usec, length=rec.length)
-        if icmp_only and not _is_icmp_or_arp(d):
-            continue
-        if writer is not None:
-            writer.write(rec.ts_sec, rec.ts_usec, rec.data, rec.length)
-        printer.emit(d)
-        if limit is not None and printer.shown >= limit:
-            break
+    out_write = printer.out.write
+    formatter = printer.formatter
+    if (keep is None and writer is None and limit is None and not icmp_only and buffered
+            and (formatter is not None or printer.frame_json is not None)):
+        _print_all(batches, printer)
+        return
+    render = printer.render
+    number = 0
+    pending: list[str] = []
+    try:
+        for batch in batches:
+            for sec, usec, length, data, linktype in batch:
+                number += 1
+                if keep is not None and not keep(data):
+                    continue
+                d = None
+                if icmp_only:
+                    d = decode_frame(data, linktype, frame=number, ts_sec=sec, ts_usec=usec,
+                                     length=length)
+                    if not _is_icmp_or_arp(d):
+                        continue
+                if writer is not None:
+                    writer.write(sec, usec, data, length)
+                text = render(data, linktype, length, sec, usec, number, d)
+                printer.shown += 1
+                if text is not None:
+                    if buffered:
+                        pending.append(text)
+                    else:
+                        out_write(text + "\n")
+                if limit is not None and printer.shown >= limit:
+                    return
+            if pending:
+                pending.append("")
+                out_write("\n".join(pending))
+                pending = []
+    finally:
+        if pending:
+            pending.append("")
+            out_write("\n".join(pending))
+
+
+def _print_all(batches: Batches, printer: _Printer) -> None:
+    """The whole file as text or JSON, a batch of lines per write (the common case)."""
+    out_write = printer.out.write
+    number = 0
+    fmt = printer.formatter
+    if fmt is not None:
+        line = fmt.format_record
+        for batch in batches:
+            lines = [line(data, linktype, length, sec, usec)
+                     for sec, usec, length, data, linktype in batch]
+            lines.append("")
+            out_write("\n".join(lines))
+            printer.shown += len(batch)
+        return
+    obj = printer.frame_json
+    for batch in batches:
+        lines = []
+        add = lines.append
+        for sec, usec, length, data, linktype in batch:
+            number += 1
+            add(obj(data, linktype, number, sec, usec, length))  # type: ignore[misc]
+        lines.append("")
+        out_write("\n".join(lines))
+        printer.shown += len(batch)
 
 
 def _stop(signum: int, frame: Any) -> None:
@@ -279,7 +358,8 @@ def _run_file(args: Any, bpf: str | None, out: TextIO) -> int:
     _drop(args)
     writer = PcapWriter(args.write, linktype, reader.snaplen) if args.write else None
     try:
-        _process(reader, args, printer, keep, writer)
+        _process(reader.batches(), args, printer, keep, writer,
+                 buffered=not args.line_buffered)
     except KeyboardInterrupt:
         interrupted = True
     finally:
@@ -348,7 +428,7 @@ def _run_live(args: Any, bpf: str | None, out: TextIO) -> int:
     writer = PcapWriter(args.write, handle.linktype) if args.write else None
     interrupted = False
     try:
-        _process(_live_records(handle, out), args, printer, None, writer)
+        _process(_live_records(handle, out), args, printer, None, writer, buffered=False)
     except KeyboardInterrupt:
         interrupted = True
     finally:
@@ -367,8 +447,9 @@ def _run_live(args: Any, bpf: str | None, out: TextIO) -> int:
     return 0
 
 
-def _live_records(handle: Any, out: TextIO) -> Iterable[Captured]:
-    """Frames as they come, flushing output whenever the handle goes idle."""
+def _live_records(handle: Any, out: TextIO) -> Batches:
+    """Frames as they come (a batch of one each), flushing output whenever the handle
+    goes idle."""
     read = handle.read
     while True:
         rec = read()
@@ -376,4 +457,4 @@ def _live_records(handle: Any, out: TextIO) -> Iterable[Captured]:
             out.flush()
             handle.wait(0.5)
             continue
-        yield rec
+        yield [rec]

@@ -106,6 +106,46 @@ _V_FLAGS = tuple(", ".join(name for bit, name in ((1, "+"), (2, "DF"), (4, "rsvd
 _V_PROTO = tuple(f"proto {IPPROTOS.get(i, 'unknown')} ({i})" for i in range(256))
 _ZERO6 = bytes(6)
 _DEC = tuple(str(i) for i in range(256))
+# "a.b.c.d > e.f.g.h" by the 8 address bytes of an IPv4 header: conversations repeat, so
+# most lines find theirs here (tcpdump keeps its address strings in a table too)
+_PAIRS: dict[bytes, str] = {}
+
+
+def _v_ip(data: bytes, p: int, total: int, off: int, proto: int) -> str:
+    """``IP (tos .., ttl .., id .., ..., length N)`` and the newline of tcpdump -v for a
+    20-byte IPv4 header at ``p`` (``total``: its total length field)."""
+    h = _from_bytes(data[p: p + 20], "big")
+    if not h or h % 0xFFFF:
+        stored = data[p + 10] << 8 | data[p + 11]
+        should = checksum_should_be(stored, data[p: p + 20])
+        bad = f", bad cksum {stored:x} (->{should:x})!"
+    else:
+        bad = ""
+    return (f"IP {_V_TOS[data[p + 1]]}{_V_TTL[data[p + 8]]}, id {data[p + 4] << 8 | data[p + 5]}"
+            f", offset {(off & 0x1FFF) * 8}, flags [{_V_FLAGS[off >> 13]}], {_V_PROTO[proto]}"
+            f", length {total}{bad})\n    ")
+
+
+_ADDRS: dict[bytes, str] = {}  # and one address's, by its 4 bytes
+
+
+def _addr(key: bytes) -> str:
+    if len(_ADDRS) >= 65536:
+        _ADDRS.clear()
+    d = _DEC
+    text = _ADDRS[key] = f"{d[key[0]]}.{d[key[1]]}.{d[key[2]]}.{d[key[3]]}"
+    return text
+
+
+def _pair(key: bytes) -> str:
+    if len(_PAIRS) >= 65536:
+        _PAIRS.clear()
+    d = _DEC
+    text = _PAIRS[key] = (f"{d[key[0]]}.{d[key[1]]}.{d[key[2]]}.{d[key[3]]} > "
+                          f"{d[key[4]]}.{d[key[5]]}.{d[key[6]]}.{d[key[7]]}")
+    return text
+
+
 _TCP_FLAGS = tuple("".join(ch for bit, ch in ((1, "F"), (2, "S"), (4, "R"), (8, "P"),
                                               (16, "."), (32, "U"), (64, "E"), (128, "W"))
                            if f & bit) or "none" for f in range(256))
@@ -184,10 +224,16 @@ def ascii_dump(data: bytes) -> str:
     return "\n" + "".join(out)
 
 
-def _with_pseudo_header(data: bytes, ip_off: int, proto: int, p: int, n: int) -> bytes:
-    """The ``n`` bytes of the UDP/TCP segment at ``p`` behind its IPv4 pseudo-header, the
-    bytes whose internet checksum is zero when the segment's checksum is right."""
-    return data[ip_off + 12: ip_off + 20] + struct.pack("!HH", proto, n) + data[p: p + n]
+def _pseudo_sum(data: bytes, ip_off: int, proto: int, p: int, n: int) -> int:
+    """``internet_checksum`` of the ``n`` bytes of the UDP/TCP segment at ``p`` behind its
+    IPv4 pseudo-header, without building those bytes: 0 when the segment's checksum is
+    right.  (Each 16-bit word weighs 2**16k = 1 modulo 0xFFFF, so the pieces' integers add
+    up; the pseudo-header is never all zeros.)"""
+    seg = _from_bytes(data[p: p + n], "big")
+    if n & 1:
+        seg <<= 8
+    return 0xFFFF - ((_from_bytes(data[ip_off + 12: ip_off + 20], "big") + proto + n + seg)
+                     % 0xFFFF or 0xFFFF)
 
 
 def _hex_words(data: bytes) -> str:
@@ -441,19 +487,7 @@ class TcpdumpFormatter(IPv6Printer, ICMPv6Printer, LinkPrinters, TunnelPrinters)
             end = p + total
         proto = data[p + 9]
         verbose = self.verbose
-        if verbose:
-            h = _from_bytes(data[p: p + 20], "big")
-            if not h or h % 0xFFFF:
-                stored = data[p + 10] << 8 | data[p + 11]
-                should = checksum_should_be(stored, data[p: p + 20])
-                bad = f", bad cksum {stored:x} (->{should:x})!"
-            else:
-                bad = ""
-            prefix = (f"IP {_V_TOS[data[p + 1]]}{_V_TTL[data[p + 8]]}, id "
-                      f"{data[p + 4] << 8 | data[p + 5]}, offset 0, flags "
-                      f"[{_V_FLAGS[off >> 13]}], {_V_PROTO[proto]}, length {total}{bad})\n    ")
-        else:
-            prefix = "IP "
+        prefix = _v_ip(data, p, total, off, proto) if verbose else "IP "
         q = p + 20
         if proto != 1:
             if proto != 6 and proto != 17:
@@ -510,10 +544,11 @@ class TcpdumpFormatter(IPv6Printer, ICMPv6Printer, LinkPrinters, TunnelPrinters)
                     "ip reassembly time exceeded" if code == 1 else f"time exceeded-#{code}")
         else:
             return None
-        d = _DEC
-        line = (f"{prefix}{d[data[p + 12]]}.{d[data[p + 13]]}.{d[data[p + 14]]}."
-                f"{d[data[p + 15]]} > {d[data[p + 16]]}.{d[data[p + 17]]}.{d[data[p + 18]]}."
-                f"{d[data[p + 19]]}: ICMP {text}, length {total - 20}")
+        key = data[p + 12: p + 20]
+        pair = _PAIRS.get(key)
+        if pair is None:
+            pair = _pair(key)
+        line = f"{prefix}{pair}: ICMP {text}, length {total - 20}"
         if not verbose:
             return line
         plen = total - 20
@@ -531,13 +566,44 @@ class TcpdumpFormatter(IPv6Printer, ICMPv6Printer, LinkPrinters, TunnelPrinters)
         inner_len = data[q + 10] << 8 | data[q + 11]
         if inner_len < 4:
             return None
+        # the quoted datagram: ``_ip`` inline for a 20-byte header that was captured
+        r = q + 8
+        qend = r + inner_len
+        if end < qend:
+            qend = end
         out = self._out = [line, "\n\t"]
         self._proto = "icmp"
         self._quoted = True
         try:
-            self._ip(data, q + 8, inner_len, min(end, q + 8 + inner_len), quoted=True)
+            if data[r] == 0x45 and r + 20 <= qend and inner_len >= 20:
+                self._proto = "ip"
+                qoff = data[r + 6] << 8 | data[r + 7]
+                qproto = data[r + 9]
+                out.append(_v_ip(data, r, inner_len, qoff, qproto))
+                if qoff & 0x1FFF:
+                    self._proto = "ip"
+                    key = data[r + 12: r + 20]
+                    out.append(f"{_PAIRS.get(key) or _pair(key)}: ip-proto-{qproto}")
+                elif qproto == 1:
+                    key = data[r + 12: r + 20]
+                    out.append(f"{_PAIRS.get(key) or _pair(key)}: ")
+                    self._icmp(data, r + 20, inner_len - 20, qend, bool(qoff & 0x2000))
+                elif qproto == 17:
+                    self._udp(data, r + 20, inner_len - 20, qend, bool(qoff & 0x2000), r)
+                elif qproto == 6:
+                    self._tcp(data, r + 20, inner_len - 20, qend, bool(qoff & 0x2000), r)
+                else:
+                    self._proto = "ip"
+                    if qproto != 132 and qproto != 33:
+                        key = data[r + 12: r + 20]
+                        out.append(f"{_PAIRS.get(key) or _pair(key)}: ")
+                    self._demux(data, r + 20, inner_len - 20, qend, qproto,
+                                bool(qoff & 0x2000), r)
+            else:
+                self._ip(data, r, inner_len, qend, quoted=True)
             self._quoted = False
-            self._icmp_ext(data, q, plen, end, itype)
+            if plen > 136:
+                self._icmp_ext(data, q, plen, end, itype)
         except (_Trunc, Trunc6):
             out.append(f" [|{self._proto}]")
         return "".join(out)
@@ -767,9 +833,10 @@ class TcpdumpFormatter(IPv6Printer, ICMPv6Printer, LinkPrinters, TunnelPrinters)
         end = min(end, p + total)  # tcpdump pushes its snapend to the total length
         off = _H(data, p + 6)[0]
         proto = data[p + 9]
-        d = _DEC
-        src = f"{d[data[p + 12]]}.{d[data[p + 13]]}.{d[data[p + 14]]}.{d[data[p + 15]]}"
-        dst = f"{d[data[p + 16]]}.{d[data[p + 17]]}.{d[data[p + 18]]}.{d[data[p + 19]]}"
+        k = data[p + 12: p + 16]
+        src = _ADDRS.get(k) or _addr(k)
+        k = data[p + 16: p + 20]
+        dst = _ADDRS.get(k) or _addr(k)
         if self.verbose:
             out.append(f"{_V_TOS[data[p + 1]]}{_V_TTL[data[p + 8]]}, id "
                        f"{data[p + 4] << 8 | data[p + 5]}, offset {(off & 0x1FFF) * 8}, flags "
@@ -1114,10 +1181,11 @@ class TcpdumpFormatter(IPv6Printer, ICMPv6Printer, LinkPrinters, TunnelPrinters)
              ip_off: int) -> None:
         out = self._out
         self._proto = "udp"
-        d = _DEC
         a = ip_off + 12
-        src = f"{d[data[a]]}.{d[data[a + 1]]}.{d[data[a + 2]]}.{d[data[a + 3]]}"
-        dst = f"{d[data[a + 4]]}.{d[data[a + 5]]}.{d[data[a + 6]]}.{d[data[a + 7]]}"
+        k = data[a: a + 4]
+        src = _ADDRS.get(k) or _addr(k)
+        k = data[a + 4: a + 8]
+        dst = _ADDRS.get(k) or _addr(k)
         if p + 4 > end:
             out.append(f"{src} > {dst}: ")
             self._trunc_mark("udp")
@@ -1151,12 +1219,14 @@ class TcpdumpFormatter(IPv6Printer, ICMPv6Printer, LinkPrinters, TunnelPrinters)
             if usum == 0:
                 out.append("[no cksum] ")
             elif p + 8 + length <= end:
-                seg = _with_pseudo_header(data, ip_off, 17, p, 8 + length)
-                if checksum_ok(seg):
-                    out.append("[udp sum ok] ")
+                total = _pseudo_sum(data, ip_off, 17, p, 8 + length)
+                if total:
+                    s = usum + total
+                    s = (s & 0xFFFF) + (s >> 16)
+                    s = (s & 0xFFFF) + (s >> 16)
+                    out.append(f"[bad udp cksum 0x{usum:04x} -> 0x{s:04x}!] ")
                 else:
-                    out.append(f"[bad udp cksum 0x{usum:04x} -> "
-                               f"0x{checksum_should_be(usum, seg):04x}!] ")
+                    out.append("[udp sum ok] ")
         if (_UDP_SPECIAL[sport] or _UDP_SPECIAL[dport]) and self._udp_app(
                 data, p, length, end, sport, dport, ip_off):
             return
@@ -1205,10 +1275,11 @@ class TcpdumpFormatter(IPv6Printer, ICMPv6Printer, LinkPrinters, TunnelPrinters)
              ip_off: int) -> None:
         out = self._out
         self._proto = "tcp"
-        d = _DEC
         a = ip_off + 12
-        src = f"{d[data[a]]}.{d[data[a + 1]]}.{d[data[a + 2]]}.{d[data[a + 3]]}"
-        dst = f"{d[data[a + 4]]}.{d[data[a + 5]]}.{d[data[a + 6]]}.{d[data[a + 7]]}"
+        k = data[a: a + 4]
+        src = _ADDRS.get(k) or _addr(k)
+        k = data[a + 4: a + 8]
+        dst = _ADDRS.get(k) or _addr(k)
         if p + 4 > end:
             out.append(f"{src} > {dst}:")
             self._trunc_mark("tcp")
@@ -1245,11 +1316,15 @@ class TcpdumpFormatter(IPv6Printer, ICMPv6Printer, LinkPrinters, TunnelPrinters)
             out.append(f" [bad hdr length {hlen} - too long, > {length}]")
             return
         if self.verbose and not fragmented and p + length <= end:
-            tsum = _H(data, p + 16)[0]
-            seg = _with_pseudo_header(data, ip_off, 6, p, length)
-            out.append(f", cksum 0x{tsum:04x}")
-            out.append(" (correct)" if checksum_ok(seg) else
-                       f" (incorrect -> 0x{checksum_should_be(tsum, seg):04x})")
+            tsum = data[p + 16] << 8 | data[p + 17]
+            total = _pseudo_sum(data, ip_off, 6, p, length)
+            if total:
+                s = tsum + total  # checksum_should_be, from the sum already made
+                s = (s & 0xFFFF) + (s >> 16)
+                s = (s & 0xFFFF) + (s >> 16)
+                out.append(f", cksum 0x{tsum:04x} (incorrect -> 0x{s:04x})")
+            else:
+                out.append(f", cksum 0x{tsum:04x} (correct)")
         length -= hlen
         if self.verbose > 1 or length > 0 or flags & 7:
             out.append(f", seq {seq}")

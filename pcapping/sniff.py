@@ -17,6 +17,8 @@ LINUX_SLL2 with tcpdump's interface and direction columns).
 from __future__ import annotations
 
 import argparse
+import glob
+import os
 import signal
 import sys
 from collections.abc import Callable, Iterable
@@ -56,8 +58,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("-i", dest="interface", default=None,
                    help="capture live on IFACE (any: every interface; default: the default "
                         "route's interface)")
-    p.add_argument("-r", dest="read", metavar="FILE", default=None,
-                   help="read a pcap/pcapng (-: standard input)")
+    p.add_argument("-r", dest="read", metavar="FILE", nargs="+", action="extend",
+                   default=None,
+                   help="read pcap/pcapng files (-: standard input); several files and "
+                        "globs ('caps/*.pcap') are decoded in parallel, output in order")
     p.add_argument("-w", dest="write", metavar="FILE", default=None,
                    help="also write frames (-: standard output, which then carries nothing else)")
     p.add_argument("-c", dest="count", type=int, default=None,
@@ -83,6 +87,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="drop privileges to USER once the capture is open")
     p.add_argument("-n", dest="numeric", action="store_true", help="accepted; always numeric")
     p.add_argument("--json", action="store_true", help="one JSON object per frame")
+    p.add_argument("--parquet", metavar="OUT", default=None,
+                   help="write the --json fields as a Parquet table, one row per frame "
+                        "(needs pyarrow: the extra 'parquet')")
+    p.add_argument("-j", "--jobs", type=int, default=None,
+                   help="worker processes for several -r files (default: the cores)")
     p.add_argument("-q", dest="quiet", action="store_true", help="only a closing summary")
     p.add_argument("--version", action=_Version, help="print versions and exit")
     p.add_argument("bpf", nargs="*", help="BPF filter expression")
@@ -179,8 +188,13 @@ class _Printer:
         self.shown = 0  # frames emitted so far (kept here so Ctrl-C can still report it)
         self.formatter = None
         self.frame_json = None
+        self.parquet = None
         if self.quiet or self.silent:
             pass
+        elif getattr(args, "parquet", None):
+            from pcapping.report.columns import ParquetFrames
+
+            self.parquet = ParquetFrames(args.parquet)
         elif self.json:
             from pcapping.report.jsonframe import frame_json
 
@@ -192,6 +206,15 @@ class _Printer:
                 verbose=args.verbose, link=args.link, hexdump=args.hex, xdump=args.xdump,
                 ascii=args.ascii, tflag=args.tflag, number=args.number)
 
+    def fresh_formatter(self) -> None:
+        """A new formatter (its -ttt reference, -# count and TCP numbers start again)."""
+        fmt = self.formatter
+        from pcapping.tcpdump.formatter import TcpdumpFormatter
+
+        self.formatter = TcpdumpFormatter(
+            verbose=fmt.verbose, link=fmt.link, hexdump=fmt.hexdump, xdump=fmt.xdump,
+            ascii=fmt.ascii, tflag=fmt.tflag, number=fmt.number)
+
     def render(self, data: bytes, linktype: int, length: int, sec: int, usec: int,
                number: int, d: Decoded | None) -> str | None:
         if self.formatter is not None:
@@ -202,12 +225,23 @@ class _Printer:
 
                 return dumps(d.to_dict())
             return self.frame_json(data, linktype, number, sec, usec, length)
+        if self.parquet is not None:
+            if d is None:
+                d = decode_frame(data, linktype, frame=number, ts_sec=sec, ts_usec=usec,
+                                 length=length)
+            self.parquet.add(d.to_dict())
+            return None
         if self.quiet:
             if d is not None:
                 self.tally.add(d)
             else:
                 tally(self.tally, data, linktype)
         return None
+
+    def close(self) -> None:
+        if self.parquet is not None:
+            self.parquet.close()
+            self.parquet = None
 
 
 Batches = Iterable[list[tuple[int, int, int, bytes, int]]]
@@ -330,39 +364,102 @@ def run(args: Any) -> int:
         raise PcappingError("use either -r FILE or -i IFACE, not both")
     if args.tflag > 5:
         raise PcappingError("only -t, -tt, -ttt, -tttt and -ttttt are supported")
-    bpf = " ".join(args.bpf).strip() or None
+    if args.jobs is not None and args.jobs < 1:
+        raise PcappingError(f"invalid number of jobs {args.jobs}: must be a positive number")
+    if args.parquet and (args.json or args.quiet or args.write == "-"):
+        raise PcappingError("--parquet cannot be used with --json, -q or -w -")
+    words = list(args.bpf)
+    paths: list[str] = []
+    if args.read:
+        paths, more = expand_files(args.read)
+        words = more + words
+    bpf = " ".join(words).strip() or None
     out = sys.stdout
     _setup(args)
-    if args.read:
-        return _run_file(args, bpf, out)
+    if paths:
+        if len(paths) == 1:
+            return _run_files(args, paths, bpf, out)
+        jobs = args.jobs or os.cpu_count() or 1
+        if (jobs > 1 and args.count is None and not args.write and not args.parquet
+                and not args.line_buffered):
+            return _run_parallel(args, paths, bpf, out, min(jobs, len(paths)))
+        return _run_files(args, paths, bpf, out)
     return _run_live(args, bpf, out)
 
 
-def _run_file(args: Any, bpf: str | None, out: TextIO) -> int:
-    reader = PcapReader(args.read)
-    linktype = reader.linktype
-    sys.stderr.write(reading_from(args.read, reader))
-    interrupted = False
-    if args.quiet and not args.write and args.count is None and not bpf and not args.icmp:
+_CAPTURE_SUFFIXES = (".pcap", ".pcapng", ".cap", ".dmp")
+
+
+def expand_files(items: list[str]) -> tuple[list[str], list[str]]:
+    """``-r``'s arguments as (files, the words of a BPF expression that followed them).
+
+    Each argument is a file, ``-`` (standard input, alone), or a glob pattern matching
+    files (sorted); the first argument that is none of these, and everything after it,
+    is the start of the filter expression (``sniff -r a.pcap b.pcap icmp``).  The first
+    argument, and any that looks like a capture's name (a ``.pcap``/``.pcapng``/``.cap``
+    suffix, a directory part), is always a file (a missing one is reported as such).
+    """
+    files: list[str] = []
+    for i, item in enumerate(items):
+        if item == "-" or os.path.exists(item):
+            files.append(item)
+            continue
+        if any(ch in item for ch in "*?["):
+            found = sorted(p for p in glob.glob(item) if not os.path.isdir(p))
+            if found:
+                files += found
+                continue
+            if i == 0:
+                raise PcappingError(f"{item}: no file matches")
+        if i == 0 or item.endswith(_CAPTURE_SUFFIXES) or os.sep in item:
+            files.append(item)  # a missing file: PcapReader says so
+            continue
+        return files, items[i:]
+    if "-" in files and len(files) > 1:
+        raise PcappingError("-r -: standard input cannot be read with other files")
+    return files, []
+
+
+def _run_files(args: Any, paths: list[str], bpf: str | None, out: TextIO) -> int:
+    """The files one after another, each decoded as if alone (frame numbers, -ttt and
+    TCP's relative numbers start again), into one output: one -q summary, one -w file,
+    one Parquet table, -c counting across them."""
+    if (args.quiet and not args.write and args.count is None and not bpf and not args.icmp
+            and not args.parquet):
         _drop(args)
         t = Tally()
         try:
-            _tally_all(reader, t)
-        except KeyboardInterrupt:
-            interrupted = True
+            for path in paths:
+                reader = PcapReader(path)
+                sys.stderr.write(reading_from(path, reader))
+                sys.stderr.flush()
+                _tally_all(reader, t)
         finally:
             out.write(summary_text(t) + "\n")
         return 0
-    keep = _frame_filter(bpf, linktype)
+    readers = [PcapReader(paths[0])]
     printer = _Printer(args, out)  # (everything imported before -Z drops root)
     _drop(args)
-    writer = PcapWriter(args.write, linktype, reader.snaplen) if args.write else None
+    writer = None
+    interrupted = False
     try:
-        _process(reader.batches(), args, printer, keep, writer,
-                 buffered=not args.line_buffered)
+        for i, path in enumerate(paths):
+            reader = readers[0] if i == 0 else PcapReader(path)
+            sys.stderr.write(reading_from(path, reader))
+            sys.stderr.flush()
+            if i and printer.formatter is not None:
+                printer.fresh_formatter()
+            if args.write and writer is None:
+                writer = PcapWriter(args.write, reader.linktype, reader.snaplen)
+            keep = _frame_filter(bpf, reader.linktype)
+            _process(reader.batches(), args, printer, keep, writer,
+                     buffered=not args.line_buffered)
+            if args.count is not None and printer.shown >= args.count:
+                break
     except KeyboardInterrupt:
         interrupted = True
     finally:
+        printer.close()
         if writer is not None:
             writer.close()
         if args.quiet:
@@ -371,6 +468,78 @@ def _run_file(args: Any, bpf: str | None, out: TextIO) -> int:
         if interrupted:
             sys.stderr.write("\n")
     return 0
+
+
+def _file_job(job: tuple[str, Any, str | None, str]) -> tuple[str, str | None, Tally | None]:
+    """One file of ``_run_parallel``, in a worker: its output into a file of ``tmpdir``;
+    returns (its stderr text, the error that ended it, its -q tally)."""
+    path, args, bpf, target = job
+    err: list[str] = []
+    with open(target, "w", encoding="utf-8", errors="surrogateescape") as fh:
+        try:
+            if args.quiet and not bpf and not args.icmp:
+                reader = PcapReader(path)
+                err.append(reading_from(path, reader))
+                t = Tally()
+                _tally_all(reader, t)
+                return "".join(err), None, t
+            reader = PcapReader(path)
+            err.append(reading_from(path, reader))
+            printer = _Printer(args, fh)
+            _process(reader.batches(), args, printer, _frame_filter(bpf, reader.linktype),
+                     None)
+            return "".join(err), None, printer.tally if args.quiet else None
+        except PcappingError as exc:
+            return "".join(err), str(exc), None
+
+
+def _worker_signals() -> None:
+    """A worker leaves Ctrl-C to the parent and ends quietly when told to."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _run_parallel(args: Any, paths: list[str], bpf: str | None, out: TextIO,
+                  jobs: int) -> int:
+    """Several files over ``jobs`` worker processes, output in the files' order, exactly
+    as ``_run_files`` writes it: each worker writes one file's output to a temporary
+    file, which is copied out as soon as the files before it are done."""
+    import multiprocessing
+    import shutil
+    import tempfile
+
+    _drop(args)
+    t = Tally()
+    status = 0
+    ctx = multiprocessing.get_context("fork")
+    with tempfile.TemporaryDirectory(prefix="pcapping-sniff-") as tmp:
+        work = [(path, args, bpf, os.path.join(tmp, f"{i}.out"))
+                for i, path in enumerate(paths)]
+        pool = ctx.Pool(jobs, initializer=_worker_signals)
+        try:
+            for (_path, _a, _b, target), (err, problem, counted) in zip(
+                    work, pool.imap(_file_job, work, chunksize=1), strict=True):
+                sys.stderr.write(err)
+                sys.stderr.flush()
+                with open(target, encoding="utf-8", errors="surrogateescape") as fh:
+                    shutil.copyfileobj(fh, out, 1 << 20)
+                os.unlink(target)
+                if counted is not None:
+                    t.merge(counted)
+                if problem is not None:
+                    out.flush()
+                    sys.stderr.write(f"pcapping: {problem}\n")
+                    status = 2
+                    break
+        except KeyboardInterrupt:
+            sys.stderr.write("\n")
+        finally:
+            pool.terminate()  # (the workers are idle or no longer wanted)
+            pool.join()
+            if args.quiet:
+                out.write(summary_text(t) + "\n")
+            out.flush()
+    return status
 
 
 def reading_from(path: str, reader: PcapReader) -> str:

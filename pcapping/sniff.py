@@ -572,6 +572,8 @@ def _run_live(args: Any, bpf: str | None, out: TextIO) -> int:
         from pcapping.io.netinfo import default_interface
 
         interface = default_interface()
+    if args.quiet and not args.write and not args.icmp and interface != "any":
+        return _run_live_count(args, interface, bpf, out)
     handle: Any
     if interface == "any":
         expression = bpf
@@ -613,6 +615,30 @@ def _run_live(args: Any, bpf: str | None, out: TextIO) -> int:
         sys.stderr.write(
             f"{printer.shown} packets captured\n"
             f"{received} packets received by filter\n{dropped} packets dropped by kernel\n")
+    return 0
+
+
+def _run_live_count(args: Any, interface: str, bpf: str | None, out: TextIO) -> int:
+    """-q live: ``livecount`` (batches, no objects, PACKET_FANOUT workers: ``-j``, default
+    the cores; one process with -c)."""
+    from pcapping.livecount import count_live
+
+    def ready(linktype: int) -> None:
+        sys.stderr.write(
+            f"listening on {interface}, link-type {linktype_text(linktype)}, "
+            f"snapshot length 262144 bytes\n")
+        sys.stderr.flush()
+        _drop(args)
+
+    workers = args.jobs or os.cpu_count() or 1
+    t, (received, dropped) = count_live(interface, bpf, workers, args.count, ready,
+                                        args.user)
+    _summary_out(args, out).write(summary_text(t) + "\n")
+    out.flush()
+    if args.count is None:
+        sys.stderr.write("\n")
+    sys.stderr.write(f"{t.frames} packets captured\n{received} packets received by filter\n"
+                     f"{dropped} packets dropped by kernel\n")
     return 0
 
 

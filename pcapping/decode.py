@@ -490,6 +490,16 @@ class Tally:
                 if d.icmp.checksum_ok is False:
                     self.bad_icmp_checksum += 1
 
+    def merge(self, other: Tally) -> None:
+        """Add ``other``'s counts (the tallies of several files, or of capture workers)."""
+        for name in self.__slots__:
+            mine = getattr(self, name)
+            if isinstance(mine, dict):
+                for key, n in getattr(other, name).items():
+                    mine[key] = mine.get(key, 0) + n
+            else:
+                setattr(self, name, mine + getattr(other, name))
+
     def as_tuple(self) -> tuple:
         return (self.frames, self.arp, self.ipv4, self.icmp, dict(self.icmp_types),
                 self.bad_ip_checksum, self.bad_icmp_checksum, self.truncated, self.undecodable,

@@ -17,7 +17,8 @@ LINUX_SLL2 with tcpdump's interface and direction columns).
 from __future__ import annotations
 
 import argparse
-import json
+import glob
+import os
 import signal
 import sys
 from collections.abc import Callable, Iterable
@@ -26,7 +27,7 @@ from typing import Any, TextIO
 from pcapping.decode import Decoded, Tally, decode_frame, tally
 from pcapping.errors import PcappingError
 from pcapping.io.linktypes import dlt_name, linktype_text
-from pcapping.io.pcapfile import Captured, PcapReader, PcapWriter
+from pcapping.io.pcapfile import PcapReader, PcapWriter
 from pcapping.wire.icmp import ICMPType
 from pcapping.wire.icmp6 import ICMP6Type
 
@@ -58,8 +59,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("-i", dest="interface", default=None,
                    help="capture live on IFACE (any: every interface; default: the default "
                         "route's interface)")
-    p.add_argument("-r", dest="read", metavar="FILE", default=None,
-                   help="read a pcap/pcapng (-: standard input)")
+    p.add_argument("-r", dest="read", metavar="FILE", nargs="+", action="extend",
+                   default=None,
+                   help="read pcap/pcapng files (-: standard input); several files and "
+                        "globs ('caps/*.pcap') are decoded in parallel, output in order")
     p.add_argument("-w", dest="write", metavar="FILE", default=None,
                    help="also write frames (-: standard output, which then carries nothing else)")
     p.add_argument("-c", dest="count", type=int, default=None,
@@ -85,6 +88,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="drop privileges to USER once the capture is open")
     p.add_argument("-n", dest="numeric", action="store_true", help="accepted; always numeric")
     p.add_argument("--json", action="store_true", help="one JSON object per frame")
+    p.add_argument("--parquet", metavar="OUT", default=None,
+                   help="write the --json fields as a Parquet table, one row per frame "
+                        "(needs pyarrow: the extra 'parquet')")
+    p.add_argument("-j", "--jobs", type=int, default=None,
+                   help="worker processes for several -r files (default: the cores)")
     p.add_argument("-q", dest="quiet", action="store_true", help="only a closing summary")
     p.add_argument("--version", action=_Version, help="print versions and exit")
     p.add_argument("bpf", nargs="*", help="BPF filter expression")
@@ -163,7 +171,14 @@ def _frame_filter(bpf: str | None, linktype: int) -> Callable[[bytes], bool] | N
 
 
 class _Printer:
-    """Turns decoded frames into the chosen output; counts for -q."""
+    """Turns frames into the chosen output; counts for -q.
+
+    ``render(data, linktype, length, sec, usec, number, d)`` gives a frame's text (no
+    newline) or None: tcpdump's lines straight from the bytes (no decoding), the JSON
+    object (``report.jsonframe``: straight from the bytes for the common shapes), or
+    nothing but a count (-q: ``decode.tally``, which builds no objects).  ``d`` is the
+    decoded frame when the caller needed one anyway (--icmp).
+    """
 
     def __init__(self, args: Any, out: TextIO) -> None:
         self.out = out
@@ -173,47 +188,145 @@ class _Printer:
         self.tally = Tally()
         self.shown = 0  # frames emitted so far (kept here so Ctrl-C can still report it)
         self.formatter = None
-        if not self.quiet and not self.json and not self.silent:
+        self.frame_json = None
+        self.parquet = None
+        if self.quiet or self.silent:
+            pass
+        elif getattr(args, "parquet", None):
+            from pcapping.report.columns import ParquetFrames
+
+            self.parquet = ParquetFrames(args.parquet)
+        elif self.json:
+            from pcapping.report.jsonframe import frame_json
+
+            self.frame_json = frame_json
+        else:
             from pcapping.tcpdump.formatter import TcpdumpFormatter
 
             self.formatter = TcpdumpFormatter(
                 verbose=args.verbose, link=args.link, hexdump=args.hex, xdump=args.xdump,
                 ascii=args.ascii, tflag=args.tflag, number=args.number)
 
-    def emit(self, d: Decoded) -> None:
-        self.shown += 1
+    def fresh_formatter(self) -> None:
+        """A new formatter (its -ttt reference, -# count and TCP numbers start again)."""
+        fmt = self.formatter
+        from pcapping.tcpdump.formatter import TcpdumpFormatter
+
+        self.formatter = TcpdumpFormatter(
+            verbose=fmt.verbose, link=fmt.link, hexdump=fmt.hexdump, xdump=fmt.xdump,
+            ascii=fmt.ascii, tflag=fmt.tflag, number=fmt.number)
+
+    def render(self, data: bytes, linktype: int, length: int, sec: int, usec: int,
+               number: int, d: Decoded | None) -> str | None:
+        if self.formatter is not None:
+            return self.formatter.format_record(data, linktype, length, sec, usec)
+        if self.frame_json is not None:
+            if d is not None:
+                from pcapping.report.jsonframe import dumps
+
+                return dumps(d.to_dict())
+            return self.frame_json(data, linktype, number, sec, usec, length)
+        if self.parquet is not None:
+            if d is None:
+                d = decode_frame(data, linktype, frame=number, ts_sec=sec, ts_usec=usec,
+                                 length=length)
+            self.parquet.add(d.to_dict())
+            return None
         if self.quiet:
-            self.tally.add(d)
-        elif self.silent:
-            return
-        elif self.json:
-            self.out.write(json.dumps(d.to_dict(), separators=(",", ":")) + "\n")
-        else:
-            self.out.write(self.formatter.format(d) + "\n")  # type: ignore[union-attr]
+            if d is not None:
+                self.tally.add(d)
+            else:
+                tally(self.tally, data, linktype)
+        return None
+
+    def close(self) -> None:
+        if self.parquet is not None:
+            self.parquet.close()
+            self.parquet = None
+
+
+Batches = Iterable[list[tuple[int, int, int, bytes, int]]]
 
 
 def _process(
-    records: Iterable[Captured],
+    batches: Batches,
     args: Any,
     printer: _Printer,
     keep: Callable[[bytes], bool] | None,
     writer: PcapWriter | None,
+    buffered: bool = True,
 ) -> None:
-    """Decode, filter, print and write records (at most ``-c`` of them)."""
+    """Filter, print and write records (at most ``-c`` of them), frame numbers counting
+    from 1 over every record read.  ``buffered``: lines are written a batch at a time
+    (files), else one by one (live, and -l)."""
     limit = args.count
     icmp_only = args.icmp
-    for number, rec in enumerate(records, 1):
-        if keep is not None and not keep(rec.data):
-            continue
-        d = decode_frame(rec.data, rec.linktype, frame=number, ts_sec=rec.ts_sec,
-                         ts_usec=rec.ts_usec, length=rec.length)
-        if icmp_only and not _is_icmp_or_arp(d):
-            continue
-        if writer is not None:
-            writer.write(rec.ts_sec, rec.ts_usec, rec.data, rec.length)
-        printer.emit(d)
-        if limit is not None and printer.shown >= limit:
-            break
+    out_write = printer.out.write
+    formatter = printer.formatter
+    if (keep is None and writer is None and limit is None and not icmp_only and buffered
+            and (formatter is not None or printer.frame_json is not None)):
+        _print_all(batches, printer)
+        return
+    render = printer.render
+    number = 0
+    pending: list[str] = []
+    try:
+        for batch in batches:
+            for sec, usec, length, data, linktype in batch:
+                number += 1
+                if keep is not None and not keep(data):
+                    continue
+                d = None
+                if icmp_only:
+                    d = decode_frame(data, linktype, frame=number, ts_sec=sec, ts_usec=usec,
+                                     length=length)
+                    if not _is_icmp_or_arp(d):
+                        continue
+                if writer is not None:
+                    writer.write(sec, usec, data, length)
+                text = render(data, linktype, length, sec, usec, number, d)
+                printer.shown += 1
+                if text is not None:
+                    if buffered:
+                        pending.append(text)
+                    else:
+                        out_write(text + "\n")
+                if limit is not None and printer.shown >= limit:
+                    return
+            if pending:
+                pending.append("")
+                out_write("\n".join(pending))
+                pending = []
+    finally:
+        if pending:
+            pending.append("")
+            out_write("\n".join(pending))
+
+
+def _print_all(batches: Batches, printer: _Printer) -> None:
+    """The whole file as text or JSON, a batch of lines per write (the common case)."""
+    out_write = printer.out.write
+    number = 0
+    fmt = printer.formatter
+    if fmt is not None:
+        line = fmt.format_record
+        for batch in batches:
+            lines = [line(data, linktype, length, sec, usec)
+                     for sec, usec, length, data, linktype in batch]
+            lines.append("")
+            out_write("\n".join(lines))
+            printer.shown += len(batch)
+        return
+    obj = printer.frame_json
+    for batch in batches:
+        lines = []
+        add = lines.append
+        for sec, usec, length, data, linktype in batch:
+            number += 1
+            add(obj(data, linktype, number, sec, usec, length))  # type: ignore[misc]
+        lines.append("")
+        out_write("\n".join(lines))
+        printer.shown += len(batch)
 
 
 def _stop(signum: int, frame: Any) -> None:
@@ -252,38 +365,102 @@ def run(args: Any) -> int:
         raise PcappingError("use either -r FILE or -i IFACE, not both")
     if args.tflag > 5:
         raise PcappingError("only -t, -tt, -ttt, -tttt and -ttttt are supported")
-    bpf = " ".join(args.bpf).strip() or None
+    if args.jobs is not None and args.jobs < 1:
+        raise PcappingError(f"invalid number of jobs {args.jobs}: must be a positive number")
+    if args.parquet and (args.json or args.quiet or args.write == "-"):
+        raise PcappingError("--parquet cannot be used with --json, -q or -w -")
+    words = list(args.bpf)
+    paths: list[str] = []
+    if args.read:
+        paths, more = expand_files(args.read)
+        words = more + words
+    bpf = " ".join(words).strip() or None
     out = sys.stdout
     _setup(args)
-    if args.read:
-        return _run_file(args, bpf, out)
+    if paths:
+        if len(paths) == 1:
+            return _run_files(args, paths, bpf, out)
+        jobs = args.jobs or os.cpu_count() or 1
+        if (jobs > 1 and args.count is None and not args.write and not args.parquet
+                and not args.line_buffered):
+            return _run_parallel(args, paths, bpf, out, min(jobs, len(paths)))
+        return _run_files(args, paths, bpf, out)
     return _run_live(args, bpf, out)
 
 
-def _run_file(args: Any, bpf: str | None, out: TextIO) -> int:
-    reader = PcapReader(args.read)
-    linktype = reader.linktype
-    sys.stderr.write(reading_from(args.read, reader))
-    interrupted = False
-    if args.quiet and not args.write and args.count is None and not bpf and not args.icmp:
+_CAPTURE_SUFFIXES = (".pcap", ".pcapng", ".cap", ".dmp")
+
+
+def expand_files(items: list[str]) -> tuple[list[str], list[str]]:
+    """``-r``'s arguments as (files, the words of a BPF expression that followed them).
+
+    Each argument is a file, ``-`` (standard input, alone), or a glob pattern matching
+    files (sorted); the first argument that is none of these, and everything after it,
+    is the start of the filter expression (``sniff -r a.pcap b.pcap icmp``).  The first
+    argument, and any that looks like a capture's name (a ``.pcap``/``.pcapng``/``.cap``
+    suffix, a directory part), is always a file (a missing one is reported as such).
+    """
+    files: list[str] = []
+    for i, item in enumerate(items):
+        if item == "-" or os.path.exists(item):
+            files.append(item)
+            continue
+        if any(ch in item for ch in "*?["):
+            found = sorted(p for p in glob.glob(item) if not os.path.isdir(p))
+            if found:
+                files += found
+                continue
+            if i == 0:
+                raise PcappingError(f"{item}: no file matches")
+        if i == 0 or item.endswith(_CAPTURE_SUFFIXES) or os.sep in item:
+            files.append(item)  # a missing file: PcapReader says so
+            continue
+        return files, items[i:]
+    if "-" in files and len(files) > 1:
+        raise PcappingError("-r -: standard input cannot be read with other files")
+    return files, []
+
+
+def _run_files(args: Any, paths: list[str], bpf: str | None, out: TextIO) -> int:
+    """The files one after another, each decoded as if alone (frame numbers, -ttt and
+    TCP's relative numbers start again), into one output: one -q summary, one -w file,
+    one Parquet table, -c counting across them."""
+    if (args.quiet and not args.write and args.count is None and not bpf and not args.icmp
+            and not args.parquet):
         _drop(args)
         t = Tally()
         try:
-            _tally_all(reader, t)
-        except KeyboardInterrupt:
-            interrupted = True
+            for path in paths:
+                reader = PcapReader(path)
+                sys.stderr.write(reading_from(path, reader))
+                sys.stderr.flush()
+                _tally_all(reader, t)
         finally:
             out.write(summary_text(t) + "\n")
         return 0
-    keep = _frame_filter(bpf, linktype)
+    readers = [PcapReader(paths[0])]
     printer = _Printer(args, out)  # (everything imported before -Z drops root)
     _drop(args)
-    writer = PcapWriter(args.write, linktype, reader.snaplen) if args.write else None
+    writer = None
+    interrupted = False
     try:
-        _process(reader, args, printer, keep, writer)
+        for i, path in enumerate(paths):
+            reader = readers[0] if i == 0 else PcapReader(path)
+            sys.stderr.write(reading_from(path, reader))
+            sys.stderr.flush()
+            if i and printer.formatter is not None:
+                printer.fresh_formatter()
+            if args.write and writer is None:
+                writer = PcapWriter(args.write, reader.linktype, reader.snaplen)
+            keep = _frame_filter(bpf, reader.linktype)
+            _process(reader.batches(), args, printer, keep, writer,
+                     buffered=not args.line_buffered)
+            if args.count is not None and printer.shown >= args.count:
+                break
     except KeyboardInterrupt:
         interrupted = True
     finally:
+        printer.close()
         if writer is not None:
             writer.close()
         if args.quiet:
@@ -292,6 +469,78 @@ def _run_file(args: Any, bpf: str | None, out: TextIO) -> int:
         if interrupted:
             sys.stderr.write("\n")
     return 0
+
+
+def _file_job(job: tuple[str, Any, str | None, str]) -> tuple[str, str | None, Tally | None]:
+    """One file of ``_run_parallel``, in a worker: its output into a file of ``tmpdir``;
+    returns (its stderr text, the error that ended it, its -q tally)."""
+    path, args, bpf, target = job
+    err: list[str] = []
+    with open(target, "w", encoding="utf-8", errors="surrogateescape") as fh:
+        try:
+            if args.quiet and not bpf and not args.icmp:
+                reader = PcapReader(path)
+                err.append(reading_from(path, reader))
+                t = Tally()
+                _tally_all(reader, t)
+                return "".join(err), None, t
+            reader = PcapReader(path)
+            err.append(reading_from(path, reader))
+            printer = _Printer(args, fh)
+            _process(reader.batches(), args, printer, _frame_filter(bpf, reader.linktype),
+                     None)
+            return "".join(err), None, printer.tally if args.quiet else None
+        except PcappingError as exc:
+            return "".join(err), str(exc), None
+
+
+def _worker_signals() -> None:
+    """A worker leaves Ctrl-C to the parent and ends quietly when told to."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _run_parallel(args: Any, paths: list[str], bpf: str | None, out: TextIO,
+                  jobs: int) -> int:
+    """Several files over ``jobs`` worker processes, output in the files' order, exactly
+    as ``_run_files`` writes it: each worker writes one file's output to a temporary
+    file, which is copied out as soon as the files before it are done."""
+    import multiprocessing
+    import shutil
+    import tempfile
+
+    _drop(args)
+    t = Tally()
+    status = 0
+    ctx = multiprocessing.get_context("fork")
+    with tempfile.TemporaryDirectory(prefix="pcapping-sniff-") as tmp:
+        work = [(path, args, bpf, os.path.join(tmp, f"{i}.out"))
+                for i, path in enumerate(paths)]
+        pool = ctx.Pool(jobs, initializer=_worker_signals)
+        try:
+            for (_path, _a, _b, target), (err, problem, counted) in zip(
+                    work, pool.imap(_file_job, work, chunksize=1), strict=True):
+                sys.stderr.write(err)
+                sys.stderr.flush()
+                with open(target, encoding="utf-8", errors="surrogateescape") as fh:
+                    shutil.copyfileobj(fh, out, 1 << 20)
+                os.unlink(target)
+                if counted is not None:
+                    t.merge(counted)
+                if problem is not None:
+                    out.flush()
+                    sys.stderr.write(f"pcapping: {problem}\n")
+                    status = 2
+                    break
+        except KeyboardInterrupt:
+            sys.stderr.write("\n")
+        finally:
+            pool.terminate()  # (the workers are idle or no longer wanted)
+            pool.join()
+            if args.quiet:
+                out.write(summary_text(t) + "\n")
+            out.flush()
+    return status
 
 
 def reading_from(path: str, reader: PcapReader) -> str:
@@ -324,6 +573,8 @@ def _run_live(args: Any, bpf: str | None, out: TextIO) -> int:
         from pcapping.io.netinfo import default_interface
 
         interface = default_interface()
+    if args.quiet and not args.write and not args.icmp and interface != "any":
+        return _run_live_count(args, interface, bpf, out)
     handle: Any
     if interface == "any":
         expression = bpf
@@ -349,7 +600,7 @@ def _run_live(args: Any, bpf: str | None, out: TextIO) -> int:
     writer = PcapWriter(args.write, handle.linktype) if args.write else None
     interrupted = False
     try:
-        _process(_live_records(handle, out), args, printer, None, writer)
+        _process(_live_records(handle, out), args, printer, None, writer, buffered=False)
     except KeyboardInterrupt:
         interrupted = True
     finally:
@@ -368,8 +619,33 @@ def _run_live(args: Any, bpf: str | None, out: TextIO) -> int:
     return 0
 
 
-def _live_records(handle: Any, out: TextIO) -> Iterable[Captured]:
-    """Frames as they come, flushing output whenever the handle goes idle."""
+def _run_live_count(args: Any, interface: str, bpf: str | None, out: TextIO) -> int:
+    """-q live: ``livecount`` (batches, no objects, PACKET_FANOUT workers: ``-j``, default
+    the cores; one process with -c)."""
+    from pcapping.livecount import count_live
+
+    def ready(linktype: int) -> None:
+        sys.stderr.write(
+            f"listening on {interface}, link-type {linktype_text(linktype)}, "
+            f"snapshot length 262144 bytes\n")
+        sys.stderr.flush()
+        _drop(args)
+
+    workers = args.jobs or os.cpu_count() or 1
+    t, (received, dropped) = count_live(interface, bpf, workers, args.count, ready,
+                                        args.user)
+    _summary_out(args, out).write(summary_text(t) + "\n")
+    out.flush()
+    if args.count is None:
+        sys.stderr.write("\n")
+    sys.stderr.write(f"{t.frames} packets captured\n{received} packets received by filter\n"
+                     f"{dropped} packets dropped by kernel\n")
+    return 0
+
+
+def _live_records(handle: Any, out: TextIO) -> Batches:
+    """Frames as they come (a batch of one each), flushing output whenever the handle
+    goes idle."""
     read = handle.read
     while True:
         rec = read()
@@ -377,4 +653,4 @@ def _live_records(handle: Any, out: TextIO) -> Iterable[Captured]:
             out.flush()
             handle.wait(0.5)
             continue
-        yield rec
+        yield [rec]

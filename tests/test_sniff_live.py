@@ -171,3 +171,30 @@ def test_any_device_frames_equal_tcpdumps_own_any_capture(lab: LabSpec, tmp_path
         return [line[16:] for line in res.stdout.splitlines()]  # without the time stamps
 
     assert text(ours) == text(theirs) and len(text(ours)) == 4
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_quiet_live_counts_every_frame_over_fanout_workers(lab: LabSpec, jobs: str) -> None:
+    """-q -i: the batch and tally path, one process or two PACKET_FANOUT workers whose
+    counts and drops are added up; 20,000 prebuilt echo requests out of the client."""
+    sent = 20000
+    proc = _start_sniff(lab, "-q", "-j", jobs, "-i", lab.client_iface)
+    gen = netns_run(lab, "client", [
+        sys.executable, str(Path(__file__).resolve().parent.parent / "bench" / "loadgen.py"),
+        lab.client_iface, "--rate", "40000", "--seconds", str(sent / 40000), "--procs", "1",
+        "--src", lab.addr("client"), "--dst", lab.addr("target")], timeout=60)
+    assert gen.returncode == 0, gen.stderr
+    done = int(gen.stdout.split()[1])
+    assert done >= sent * 0.9
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 0 and "Traceback" not in stderr, stderr
+    counts = {k: int(v) for v, k in re.findall(
+        r"^(\d+) packets (captured|received by filter|dropped by kernel)$", stderr, re.M)}
+    assert set(counts) == {"captured", "received by filter", "dropped by kernel"}
+    frames = int(stdout.split()[0])
+    assert frames == counts["captured"]
+    assert counts["received by filter"] == counts["captured"] + counts["dropped by kernel"]
+    requests = int(re.search(r"ICMP type 8 code 0 \(echo request\): (\d+)", stdout)[1])
+    assert requests + counts["dropped by kernel"] >= done

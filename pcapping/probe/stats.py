@@ -177,12 +177,13 @@ class PingStats:
 
     @property
     def rtt_mdev_ms(self) -> float | None:
-        """The population deviation, sqrt(mean(rtt^2) - mean(rtt)^2)."""
-        if not self.timed:
+        """The population deviation, sqrt(mean(rtt^2) - mean(rtt)^2), from exact integer
+        sums (no cancellation however close together the RTTs are)."""
+        n = self.timed
+        if not n:
             return None
-        mean = self.tsum / self.timed
-        var = self.tsum2 / self.timed - mean * mean
-        return math.sqrt(max(var, 0.0)) / 1000.0
+        var_n2 = self.tsum2 * n - self.tsum * self.tsum  # n^2 times the variance, exact
+        return math.sqrt(max(var_n2, 0)) / n / 1000.0
 
     def percentile_ms(self, q: float) -> float | None:
         us = self.histogram.percentile(q)

@@ -45,10 +45,16 @@ from pcapping.tcpdump.common import hex_ascii
 from pcapping.tcpdump.encap import TunnelPrinters
 from pcapping.tcpdump.icmp6 import ICMPv6Printer
 from pcapping.tcpdump.ip6 import IPv6Printer
-from pcapping.tcpdump.links import ETHERTYPES, LINK_PRINTERS, LinkPrinters, hex_print
+from pcapping.tcpdump.links import (
+    _TAG_TYPES,
+    ETHERTYPES,
+    LINK_PRINTERS,
+    LinkPrinters,
+    hex_print,
+)
 from pcapping.tcpdump.tcpopt import tcp_options
 from pcapping.wire.checksum import checksum_ok, checksum_should_be
-from pcapping.wire.tunnelports import udp_tunnel
+from pcapping.wire.tunnelports import TUNNEL_PORTS, udp_tunnel
 
 if TYPE_CHECKING:
     from pcapping.decode import Decoded
@@ -91,6 +97,64 @@ _UNREACH = {
 _REDIRECT = {0: "redirect {} to net {}", 1: "redirect {} to host {}",
              2: "redirect-tos {} to net {}", 3: "redirect-tos {} to host {}"}
 _ERROR_TYPES = frozenset((3, 4, 5, 11, 12))
+
+# Pieces of the -v IPv4 header line, prebuilt for the fast path (``_fast_ip``).
+_V_TOS = tuple(f"(tos 0x{t:x}{('', ',ECT(1)', ',ECT(0)', ',CE')[t & 3]}" for t in range(256))
+_V_TTL = ("",) + tuple(f", ttl {t}" for t in range(1, 256))
+_V_FLAGS = tuple(", ".join(name for bit, name in ((1, "+"), (2, "DF"), (4, "rsvd")) if f & bit)
+                 or "none" for f in range(8))
+_V_PROTO = tuple(f"proto {IPPROTOS.get(i, 'unknown')} ({i})" for i in range(256))
+_ZERO6 = bytes(6)
+_DEC = tuple(str(i) for i in range(256))
+# "a.b.c.d > e.f.g.h" by the 8 address bytes of an IPv4 header: conversations repeat, so
+# most lines find theirs here (tcpdump keeps its address strings in a table too)
+_PAIRS: dict[bytes, str] = {}
+
+
+def _v_ip(data: bytes, p: int, total: int, off: int, proto: int) -> str:
+    """``IP (tos .., ttl .., id .., ..., length N)`` and the newline of tcpdump -v for a
+    20-byte IPv4 header at ``p`` (``total``: its total length field)."""
+    h = _from_bytes(data[p: p + 20], "big")
+    if not h or h % 0xFFFF:
+        stored = data[p + 10] << 8 | data[p + 11]
+        should = checksum_should_be(stored, data[p: p + 20])
+        bad = f", bad cksum {stored:x} (->{should:x})!"
+    else:
+        bad = ""
+    return (f"IP {_V_TOS[data[p + 1]]}{_V_TTL[data[p + 8]]}, id {data[p + 4] << 8 | data[p + 5]}"
+            f", offset {(off & 0x1FFF) * 8}, flags [{_V_FLAGS[off >> 13]}], {_V_PROTO[proto]}"
+            f", length {total}{bad})\n    ")
+
+
+_ADDRS: dict[bytes, str] = {}  # and one address's, by its 4 bytes
+
+
+def _addr(key: bytes) -> str:
+    if len(_ADDRS) >= 65536:
+        _ADDRS.clear()
+    d = _DEC
+    text = _ADDRS[key] = f"{d[key[0]]}.{d[key[1]]}.{d[key[2]]}.{d[key[3]]}"
+    return text
+
+
+def _pair(key: bytes) -> str:
+    if len(_PAIRS) >= 65536:
+        _PAIRS.clear()
+    d = _DEC
+    text = _PAIRS[key] = (f"{d[key[0]]}.{d[key[1]]}.{d[key[2]]}.{d[key[3]]} > "
+                          f"{d[key[4]]}.{d[key[5]]}.{d[key[6]]}.{d[key[7]]}")
+    return text
+
+
+_TCP_FLAGS = tuple("".join(ch for bit, ch in ((1, "F"), (2, "S"), (4, "R"), (8, "P"),
+                                              (16, "."), (32, "U"), (64, "E"), (128, "W"))
+                           if f & bit) or "none" for f in range(256))
+# UDP ports some printer or tunnel looks at: a datagram between two others is "UDP, length"
+_UDP_SPECIAL = bytearray(65536)
+for _port in (53, 123, 161, 162, 514, 5060, *range(7000, 7010), *TUNNEL_PORTS):
+    _UDP_SPECIAL[_port] = 1
+_TCP_FIXED = struct.Struct("!IIBBHHH").unpack_from  # seq, ack, offset, flags, win, sum, urp
+_from_bytes = int.from_bytes
 
 _ARPHRD = {1: "Ethernet", 6: "TokenRing", 7: "ArcNet", 15: "FrameRelay", 16: "ATM",
            17: "HDLC", 18: "Fibre Channel", 19: "ATM (RFC 2225)", 23: "Strip",
@@ -160,10 +224,16 @@ def ascii_dump(data: bytes) -> str:
     return "\n" + "".join(out)
 
 
-def _with_pseudo_header(data: bytes, ip_off: int, proto: int, p: int, n: int) -> bytes:
-    """The ``n`` bytes of the UDP/TCP segment at ``p`` behind its IPv4 pseudo-header, the
-    bytes whose internet checksum is zero when the segment's checksum is right."""
-    return data[ip_off + 12: ip_off + 20] + struct.pack("!HH", proto, n) + data[p: p + n]
+def _pseudo_sum(data: bytes, ip_off: int, proto: int, p: int, n: int) -> int:
+    """``internet_checksum`` of the ``n`` bytes of the UDP/TCP segment at ``p`` behind its
+    IPv4 pseudo-header, without building those bytes: 0 when the segment's checksum is
+    right.  (Each 16-bit word weighs 2**16k = 1 modulo 0xFFFF, so the pieces' integers add
+    up; the pseudo-header is never all zeros.)"""
+    seg = _from_bytes(data[p: p + n], "big")
+    if n & 1:
+        seg <<= 8
+    return 0xFFFF - ((_from_bytes(data[ip_off + 12: ip_off + 20], "big") + proto + n + seg)
+                     % 0xFFFF or 0xFFFF)
 
 
 def _hex_words(data: bytes) -> str:
@@ -221,8 +291,8 @@ class TcpdumpFormatter(IPv6Printer, ICMPv6Printer, LinkPrinters, TunnelPrinters)
     ``tcpdump.links`` and ``tcpdump.encap``)."""
 
     def __init__(self, verbose: int = 0, link: bool = False, hexdump: int = 0,
-                 xdump: int = 0, ascii: int = 0, tflag: int = 0, number: bool = False
-                 ) -> None:
+                 xdump: int = 0, ascii: int = 0, tflag: int = 0, number: bool = False,
+                 fast: bool = True) -> None:
         self.verbose = verbose
         self.link = link
         self.hexdump = int(hexdump)
@@ -231,8 +301,11 @@ class TcpdumpFormatter(IPv6Printer, ICMPv6Printer, LinkPrinters, TunnelPrinters)
         self.tflag = tflag
         self.number = number
         self._suppress = bool(self.hexdump or xdump)  # tcpdump's suppress_default_print
-        self._plain = not (verbose or link or self.hexdump or xdump or ascii or number
-                           or tflag)
+        self._plain = not (number or tflag)  # the default time stamp and no -#
+        # the straight-from-bytes lines of the common shapes (``_fast_ether``) serve every
+        # mode but -e and the dumps; ``fast=False`` turns them off (the tests compare both)
+        self._fastok = fast and not (link or self.hexdump or xdump or ascii)
+        self._verbose_ip = None  # (the -v header line's pieces, built on first use)
         self._count = 0  # frames formatted (for -#)
         self._tv_ref: int | None = None  # -ttt/-ttttt reference time, in microseconds
         self._sec = -1
@@ -255,24 +328,26 @@ class TcpdumpFormatter(IPv6Printer, ICMPv6Printer, LinkPrinters, TunnelPrinters)
 
     def format(self, d: Decoded) -> str:
         """All of tcpdump's output for this frame, lines joined by newlines, no trailing one."""
+        return self.format_record(d.data, d.linktype, d.length, d.ts_sec, d.ts_usec)
+
+    def format_record(self, data: bytes, linktype: int, length: int, ts_sec: int,
+                      ts_usec: int) -> str:
+        """``format`` straight from a record's fields: no ``Decoded`` is needed, because
+        tcpdump's text depends on nothing but the bytes (``sniff`` never decodes for it)."""
         if not self._plain:
-            return self._format_full(d)
-        data = d.data
-        if not 0 < len(data) <= d.length <= MAX_SNAPLEN:
-            return self._invalid_header(len(data), d.length)
-        sec = d.ts_sec
-        if sec != self._sec:
-            if sec & 0x80000000:  # a time tcpdump will not convert
-                return self._format_full(d)
-            self._sec, self._hms = sec, self._clock(sec)
-        head = f"{self._hms}.{d.ts_usec:06d} "
-        if (d.linktype == 1
-                and len(data) >= 42 and data[12:14] == b"\x08\x00" and data[14] == 0x45
-                and data[23] == 1 and data[34] in (0, 8)):
-            fast = self._fast_echo(data, d.length)
-            if fast is not None:
-                return head + fast
-        return self._format_body(d, head)
+            return self._format_full(data, linktype, length, ts_sec, ts_usec)
+        if not 0 < len(data) <= length <= MAX_SNAPLEN:
+            return self._invalid_header(len(data), length)
+        if ts_sec != self._sec:
+            if ts_sec & 0x80000000:  # a time tcpdump will not convert
+                return self._format_full(data, linktype, length, ts_sec, ts_usec)
+            self._sec, self._hms = ts_sec, self._clock(ts_sec)
+        head = f"{self._hms}.{ts_usec:06d} "
+        if linktype == 1 and self._fastok:
+            body = self._fast_ether(data, length)
+            if body is not None:
+                return head + body
+        return self._format_body(data, linktype, length, head)
 
     def _clock(self, sec: int) -> str:
         """HH:MM:SS of local time (cached), or tcpdump's error for a time it cannot show."""
@@ -287,19 +362,23 @@ class TcpdumpFormatter(IPv6Printer, ICMPv6Printer, LinkPrinters, TunnelPrinters)
             self._hms_cache[sec] = hms
         return hms
 
-    def _format_full(self, d: Decoded) -> str:
+    def _format_full(self, data: bytes, linktype: int, length: int, sec: int,
+                     usec: int) -> str:
         """format() with -#, -t.., -x/-X/-A and friends."""
         self._count += 1
         number = f"{self._count:5d}  " if self.number else ""
-        data = d.data
-        if not 0 < len(data) <= d.length <= MAX_SNAPLEN:
-            return number + self._invalid_header(len(data), d.length)
-        return self._format_body(d, number + self._stamp(d))
+        if not 0 < len(data) <= length <= MAX_SNAPLEN:
+            return number + self._invalid_header(len(data), length)
+        head = number + self._stamp(sec, usec)
+        if linktype == 1 and self._fastok:
+            body = self._fast_ether(data, length)
+            if body is not None:
+                return head + body
+        return self._format_body(data, linktype, length, head)
 
-    def _stamp(self, d: Decoded) -> str:
+    def _stamp(self, sec: int, usec: int) -> str:
         """tcpdump's ts_print for -t (none), -tt, -ttt, -tttt, -ttttt and the default."""
         t = self.tflag
-        sec, usec = d.ts_sec, d.ts_usec
         if t == 0:
             if sec != self._sec:
                 self._sec, self._hms = sec, self._clock(sec)
@@ -344,14 +423,13 @@ class TcpdumpFormatter(IPv6Printer, ICMPv6Printer, LinkPrinters, TunnelPrinters)
             parts.append(f" len({length}) > {MAX_SNAPLEN}")
         return f"[Invalid header:{','.join(parts)}]"
 
-    def _format_body(self, d: Decoded, head: str) -> str:
-        data = d.data
+    def _format_body(self, data: bytes, linktype: int, length: int, head: str) -> str:
         out = self._out = [head]
         self._proto = ""
         self._hdrlen = 0
         self._quoted = False
         try:
-            self._link_print(data, d.linktype, d.length)
+            self._link_print(data, linktype, length)
             hdrlen = self._hdrlen
         except _Trunc:
             out.append(f" [|{self._proto}]")
@@ -370,17 +448,184 @@ class TcpdumpFormatter(IPv6Printer, ICMPv6Printer, LinkPrinters, TunnelPrinters)
                 out.append(ascii_dump(data[start:]))
         return "".join(out)
 
-    def _fast_echo(self, data: bytes, length: int) -> str | None:
-        """The common plain echo line (no -v/-e/-X): ``IP a > b: ICMP echo ...``."""
-        total = _H(data, 16)[0]
-        if data[20] & 0x1F or data[21] or total < 28 or length - 14 < total:
+    def _fast_ether(self, data: bytes, length: int) -> str | None:
+        """tcpdump's text for the common shapes of an Ethernet frame, straight from the
+        bytes in one pass; None for anything else (the general printers take it).
+
+        The shapes: any VLAN tags (printed only with -e, which never comes here), then
+        an IPv4 header without options, not cut and not a later fragment, carrying an ICMP
+        echo, destination unreachable or time exceeded whose fixed part was captured, or
+        TCP or UDP (handed to the general TCP/UDP printers); or Ethernet/IPv4 ARP.  The
+        text is the general printers' to the byte: ``tests/test_sniff_speed.py`` formats
+        every fixture, corpus and mutated frame both ways.
+        """
+        end = len(data)
+        if end < 34:
             return None
-        if len(data) < 14 + 28:
+        etype = data[12] << 8 | data[13]
+        p = 14
+        if etype != 0x0800:
+            while etype in _TAG_TYPES:
+                if end - p < 4:
+                    return None
+                etype = data[p + 2] << 8 | data[p + 3]
+                p += 4
+            if etype != 0x0800:
+                if etype == 0x0806:
+                    return self._fast_arp(data, p, length - p, end)
+                return None
+        # IPv4 (``_ip``): 20 bytes, no options, whole, not a later fragment
+        if data[p] != 0x45 or p + 20 > end:
             return None
-        ident, seq = struct.unpack_from("!HH", data, 38)
-        kind = "reply" if data[34] == 0 else "request"
-        return (f"IP {_ntoa(data[26:30])} > {_ntoa(data[30:34])}: ICMP echo {kind}, "
-                f"id {ident}, seq {seq}, length {total - 20}")
+        total = data[p + 2] << 8 | data[p + 3]
+        if total < 20 or length - p < total:
+            return None
+        off = data[p + 6] << 8 | data[p + 7]
+        if off & 0x1FFF:
+            return None
+        if p + total < end:
+            end = p + total
+        proto = data[p + 9]
+        verbose = self.verbose
+        prefix = _v_ip(data, p, total, off, proto) if verbose else "IP "
+        q = p + 20
+        if proto != 1:
+            if proto != 6 and proto != 17:
+                return None
+            out = self._out = [prefix]
+            self._proto = "ip"
+            self._quoted = False
+            try:
+                if proto == 6:
+                    self._tcp(data, q, total - 20, end, bool(off & 0x2000), p)
+                else:
+                    self._udp(data, q, total - 20, end, bool(off & 0x2000), p)
+            except _Trunc:
+                out.append(f" [|{self._proto}]")
+            return "".join(out)
+        # ICMP (``_icmp``): echo, unreachable, time exceeded
+        if q + 8 > end:
+            return None
+        itype = data[q]
+        if itype == 8 or itype == 0:
+            text = (f"echo {'request' if itype == 8 else 'reply'}, id "
+                    f"{data[q + 4] << 8 | data[q + 5]}, seq {data[q + 6] << 8 | data[q + 7]}")
+        elif itype == 3:
+            if q + 28 > end:
+                return None
+            code = data[q + 1]
+            dst = _ntoa(data[q + 24: q + 28])
+            if code == 3:
+                hl = (data[q + 8] & 15) * 4
+                if q + hl + 12 > end:
+                    return None
+                dport = data[q + hl + 10] << 8 | data[q + hl + 11]
+                iproto = data[q + 17]
+                if iproto == 17:
+                    text = f"{dst} udp port {dport} unreachable"
+                elif iproto == 6:
+                    text = f"{dst} tcp port {dport} unreachable"
+                else:
+                    text = f"{dst} protocol {iproto} port {dport} unreachable"
+            elif code == 4:
+                mtu = data[q + 6] << 8 | data[q + 7]
+                text = (f"{dst} unreachable - need to frag (mtu {mtu})" if mtu
+                        else f"{dst} unreachable - need to frag")
+            elif code == 2:
+                text = f"{dst} protocol {data[q + 17]} unreachable"
+            else:
+                fmt = _UNREACH.get(code)
+                text = fmt.format(dst) if fmt else f"{dst} unreachable - #{code}"
+        elif itype == 11:
+            if q + 28 > end:
+                return None
+            code = data[q + 1]
+            text = ("time exceeded in-transit" if code == 0 else
+                    "ip reassembly time exceeded" if code == 1 else f"time exceeded-#{code}")
+        else:
+            return None
+        key = data[p + 12: p + 20]
+        pair = _PAIRS.get(key)
+        if pair is None:
+            pair = _pair(key)
+        line = f"{prefix}{pair}: ICMP {text}, length {total - 20}"
+        if not verbose:
+            return line
+        plen = total - 20
+        if not off & 0x2000 and q + plen <= end:
+            msg = data[q: q + plen]
+            m = _from_bytes(msg, "big")
+            if plen & 1:
+                m <<= 8
+            if not m or m % 0xFFFF:
+                stored = data[q + 2] << 8 | data[q + 3]
+                line += (f" (wrong icmp cksum {stored:x} "
+                         f"(->{checksum_should_be(stored, msg):x})!)")
+        if itype == 8 or itype == 0:
+            return line
+        inner_len = data[q + 10] << 8 | data[q + 11]
+        if inner_len < 4:
+            return None
+        # the quoted datagram: ``_ip`` inline for a 20-byte header that was captured
+        r = q + 8
+        qend = r + inner_len
+        if end < qend:
+            qend = end
+        out = self._out = [line, "\n\t"]
+        self._proto = "icmp"
+        self._quoted = True
+        try:
+            if data[r] == 0x45 and r + 20 <= qend and inner_len >= 20:
+                self._proto = "ip"
+                qoff = data[r + 6] << 8 | data[r + 7]
+                qproto = data[r + 9]
+                out.append(_v_ip(data, r, inner_len, qoff, qproto))
+                if qoff & 0x1FFF:
+                    self._proto = "ip"
+                    key = data[r + 12: r + 20]
+                    out.append(f"{_PAIRS.get(key) or _pair(key)}: ip-proto-{qproto}")
+                elif qproto == 1:
+                    key = data[r + 12: r + 20]
+                    out.append(f"{_PAIRS.get(key) or _pair(key)}: ")
+                    self._icmp(data, r + 20, inner_len - 20, qend, bool(qoff & 0x2000))
+                elif qproto == 17:
+                    self._udp(data, r + 20, inner_len - 20, qend, bool(qoff & 0x2000), r)
+                elif qproto == 6:
+                    self._tcp(data, r + 20, inner_len - 20, qend, bool(qoff & 0x2000), r)
+                else:
+                    self._proto = "ip"
+                    if qproto != 132 and qproto != 33:
+                        key = data[r + 12: r + 20]
+                        out.append(f"{_PAIRS.get(key) or _pair(key)}: ")
+                    self._demux(data, r + 20, inner_len - 20, qend, qproto,
+                                bool(qoff & 0x2000), r)
+            else:
+                self._ip(data, r, inner_len, qend, quoted=True)
+            self._quoted = False
+            if plen > 136:
+                self._icmp_ext(data, q, plen, end, itype)
+        except _Trunc:
+            out.append(f" [|{self._proto}]")
+        return "".join(out)
+
+    def _fast_arp(self, data: bytes, p: int, length: int, end: int) -> str | None:
+        """``_arp`` for Ethernet/IPv4 requests and replies (see ``_fast_ether``)."""
+        if p + 28 > end or data[p: p + 6] != b"\x00\x01\x08\x00\x06\x04" or data[p + 6]:
+            return None
+        op = data[p + 7]
+        if op == 1:
+            tha = data[p + 18: p + 24]
+            known = "" if tha == _ZERO6 else f" ({tha.hex(':')})"
+            text = (f"Request who-has {_ntoa(data[p + 24: p + 28])}{known} tell "
+                    f"{_ntoa(data[p + 14: p + 18])}, length {length}")
+        elif op == 2:
+            text = (f"Reply {_ntoa(data[p + 14: p + 18])} is-at {data[p + 8: p + 14].hex(':')}"
+                    f", length {length}")
+        else:
+            return None
+        if self.verbose:
+            return "ARP, Ethernet (len 6), IPv4 (len 4), " + text
+        return "ARP, " + text
 
     # -- link layers --------------------------------------------------------
 
@@ -588,27 +833,14 @@ class TcpdumpFormatter(IPv6Printer, ICMPv6Printer, LinkPrinters, TunnelPrinters)
         end = min(end, p + total)  # tcpdump pushes its snapend to the total length
         off = _H(data, p + 6)[0]
         proto = data[p + 9]
-        src = _ntoa(data[p + 12: p + 16])
-        dst = _ntoa(data[p + 16: p + 20])
+        k = data[p + 12: p + 16]
+        src = _ADDRS.get(k) or _addr(k)
+        k = data[p + 16: p + 20]
+        dst = _ADDRS.get(k) or _addr(k)
         if self.verbose:
-            tos = data[p + 1]
-            out.append(f"(tos 0x{tos:x}")
-            ecn = tos & 3
-            if ecn:
-                out.append((",ECT(1)", ",ECT(0)", ",CE")[ecn - 1])
-            ttl = data[p + 8]
-            if ttl:
-                out.append(f", ttl {ttl}")
-            flags = []
-            if off & 0x2000:
-                flags.append("+")
-            if off & 0x4000:
-                flags.append("DF")
-            if off & 0x8000:
-                flags.append("rsvd")
-            out.append(f", id {_H(data, p + 4)[0]}, offset {(off & 0x1FFF) * 8}, flags "
-                       f"[{', '.join(flags) or 'none'}], proto "
-                       f"{IPPROTOS.get(proto, 'unknown')} ({proto}), length {total}")
+            out.append(f"{_V_TOS[data[p + 1]]}{_V_TTL[data[p + 8]]}, id "
+                       f"{data[p + 4] << 8 | data[p + 5]}, offset {(off & 0x1FFF) * 8}, flags "
+                       f"[{_V_FLAGS[off >> 13]}], {_V_PROTO[proto]}, length {total}")
             truncated = False
             if hlen > 20:
                 out.append(", options (")
@@ -953,8 +1185,11 @@ class TcpdumpFormatter(IPv6Printer, ICMPv6Printer, LinkPrinters, TunnelPrinters)
              ip_off: int) -> None:
         out = self._out
         self._proto = "udp"
-        src = _ntoa(data[ip_off + 12: ip_off + 16])
-        dst = _ntoa(data[ip_off + 16: ip_off + 20])
+        a = ip_off + 12
+        k = data[a: a + 4]
+        src = _ADDRS.get(k) or _addr(k)
+        k = data[a + 4: a + 8]
+        dst = _ADDRS.get(k) or _addr(k)
         if p + 4 > end:
             out.append(f"{src} > {dst}: ")
             self._trunc_mark("udp")
@@ -988,20 +1223,35 @@ class TcpdumpFormatter(IPv6Printer, ICMPv6Printer, LinkPrinters, TunnelPrinters)
             if usum == 0:
                 out.append("[no cksum] ")
             elif p + 8 + length <= end:
-                seg = _with_pseudo_header(data, ip_off, 17, p, 8 + length)
-                if checksum_ok(seg):
-                    out.append("[udp sum ok] ")
+                total = _pseudo_sum(data, ip_off, 17, p, 8 + length)
+                if total:
+                    s = usum + total
+                    s = (s & 0xFFFF) + (s >> 16)
+                    s = (s & 0xFFFF) + (s >> 16)
+                    out.append(f"[bad udp cksum 0x{usum:04x} -> 0x{s:04x}!] ")
                 else:
-                    out.append(f"[bad udp cksum 0x{usum:04x} -> "
-                               f"0x{checksum_should_be(usum, seg):04x}!] ")
+                    out.append("[udp sum ok] ")
+        if (_UDP_SPECIAL[sport] or _UDP_SPECIAL[dport]) and self._udp_app(
+                data, p, length, end, sport, dport, ip_off):
+            return
+        if ulen > length and not fragmented:
+            out.append(f"UDP, bad length {ulen} > {length}")
+        else:
+            out.append(f"UDP, length {ulen}")
+
+    def _udp_app(self, data: bytes, p: int, length: int, end: int, sport: int, dport: int,
+                 ip_off: int) -> bool:
+        """The application or tunnel printer tcpdump picks for a datagram to or from one
+        of ``_UDP_SPECIAL``'s ports, if any (True: it printed the datagram)."""
+        out = self._out
         if self._quoted and (sport == 5060 or dport == 5060) and (
                 sport == dport or (dport if sport == 5060 else sport) not in _UDP_DISSECTED):
             self._app(txtproto(data, p + 8, length, end, "sip", self.verbose))
-            return
+            return True
         if sport == 53 or dport == 53:
             if length < 12:
                 out.append(f"domain [length {length} < 12] (invalid)")
-                return
+                return True
             if p + 8 + 12 > end:
                 self._proto = "domain"
                 raise _Trunc
@@ -1009,56 +1259,52 @@ class TcpdumpFormatter(IPv6Printer, ICMPv6Printer, LinkPrinters, TunnelPrinters)
                 dns = domain(data, p + 8, length, end)
                 if dns is not None:
                     self._app(dns)
-                    return
+                    return True
         printer = _udp_printer(sport, dport)
         if printer is not None:
             self._app(printer(data, p + 8, length, end, self.verbose))
-            return
+            return True
         if is_rx(sport, dport):
             self._app(self._rx.print(data, p + 8, length, end, sport, dport,
                                      data[ip_off + 12: ip_off + 16],
                                      data[ip_off + 16: ip_off + 20], self.verbose))
-            return
+            return True
         tunnel = udp_tunnel(sport, dport, data[p + 12: p + 16] if p + 16 <= end else b"")
         if tunnel is not None:
             self._udp_tunnel(tunnel, data, p + 8, length, end)
-            return
-        if ulen > length and not fragmented:
-            out.append(f"UDP, bad length {ulen} > {length}")
-        else:
-            out.append(f"UDP, length {ulen}")
+            return True
+        return False
 
     def _tcp(self, data: bytes, p: int, length: int, end: int, fragmented: bool,
              ip_off: int) -> None:
         out = self._out
         self._proto = "tcp"
-        src = _ntoa(data[ip_off + 12: ip_off + 16])
-        dst = _ntoa(data[ip_off + 16: ip_off + 20])
+        a = ip_off + 12
+        k = data[a: a + 4]
+        src = _ADDRS.get(k) or _addr(k)
+        k = data[a + 4: a + 8]
+        dst = _ADDRS.get(k) or _addr(k)
         if p + 4 > end:
             out.append(f"{src} > {dst}:")
             self._trunc_mark("tcp")
             return
-        sport, dport = _H(data, p)[0], _H(data, p + 2)[0]
-        out.append(f"{src}.{sport} > {dst}.{dport}: ")
+        sport, dport = data[p] << 8 | data[p + 1], data[p + 2] << 8 | data[p + 3]
         if p + 20 > end:
+            out.append(f"{src}.{sport} > {dst}.{dport}: ")
             self._trunc_mark("tcp")
             return
         hlen = (data[p + 12] >> 4) * 4
         if hlen < 20:
-            out.append(f" tcp {length - hlen} [bad hdr length {hlen} - too short, < 20]")
+            out.append(f"{src}.{sport} > {dst}.{dport}:  tcp {length - hlen} "
+                       f"[bad hdr length {hlen} - too short, < 20]")
             return
-        seq, ack = _I(data, p + 4)[0], _I(data, p + 8)[0]
-        flags = data[p + 13]
-        win, urp = _H(data, p + 14)[0], _H(data, p + 18)[0]
-        names = "".join(ch for bit, ch in ((1, "F"), (2, "S"), (4, "R"), (8, "P"),
-                                           (16, "."), (32, "U"), (64, "E"), (128, "W"))
-                        if flags & bit)
-        out.append(f"Flags [{names or 'none'}]")
+        seq, ack, _, flags, win, _, urp = _TCP_FIXED(data, p + 4)
+        out.append(f"{src}.{sport} > {dst}.{dport}: Flags [{_TCP_FLAGS[flags]}]")
         sack_base = 0  # what SACK edges are relative to
         if flags & 16:
-            rev = sport > dport or (sport == dport and data[ip_off + 12: ip_off + 16]
-                                    > data[ip_off + 16: ip_off + 20])
-            key = ((dst, src, dport, sport) if rev else (src, dst, sport, dport))
+            rev = sport > dport or (sport == dport and data[a: a + 4] > data[a + 4: a + 8])
+            key = ((data[a + 4: a + 8], data[a: a + 4], dport, sport) if rev
+                   else (data[a: a + 4], data[a + 4: a + 8], sport, dport))
             base = self._tcp_seq.get(key)
             if base is None or flags & 2:
                 base = self._tcp_seq[key] = (ack - 1, seq) if rev else (seq, ack - 1)
@@ -1074,11 +1320,15 @@ class TcpdumpFormatter(IPv6Printer, ICMPv6Printer, LinkPrinters, TunnelPrinters)
             out.append(f" [bad hdr length {hlen} - too long, > {length}]")
             return
         if self.verbose and not fragmented and p + length <= end:
-            tsum = _H(data, p + 16)[0]
-            seg = _with_pseudo_header(data, ip_off, 6, p, length)
-            out.append(f", cksum 0x{tsum:04x}")
-            out.append(" (correct)" if checksum_ok(seg) else
-                       f" (incorrect -> 0x{checksum_should_be(tsum, seg):04x})")
+            tsum = data[p + 16] << 8 | data[p + 17]
+            total = _pseudo_sum(data, ip_off, 6, p, length)
+            if total:
+                s = tsum + total  # checksum_should_be, from the sum already made
+                s = (s & 0xFFFF) + (s >> 16)
+                s = (s & 0xFFFF) + (s >> 16)
+                out.append(f", cksum 0x{tsum:04x} (incorrect -> 0x{s:04x})")
+            else:
+                out.append(f", cksum 0x{tsum:04x} (correct)")
         length -= hlen
         if self.verbose > 1 or length > 0 or flags & 7:
             out.append(f", seq {seq}")

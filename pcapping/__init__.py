@@ -4,7 +4,9 @@ Library API (see DESIGN.md):
 - ``decode_frame(data, linktype=1) -> Decoded`` never raises;
 - ``read_capture(path) -> Iterator[Decoded]`` streams pcap/pcapng in constant memory;
 - ``Decoded.to_dict()`` is the ``sniff --json`` object;
-- ``ping(host, count=..., ...)`` runs ``send`` and returns its events and statistics.
+- ``ping(host, count=..., ...)`` runs ``send`` and returns its events and statistics;
+- ``sweep(targets | generate=NET/LEN | file=..., count=..., rate=...)`` runs a many-target
+  ``send`` (fping-style) and returns its JSON events, summary and exit status.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from pcapping.errors import DecodeError, Malformed, PcappingError, Truncated
 __version__ = "0.1.0"
 __all__ = [
     "DecodeError", "Decoded", "LinkType", "Malformed", "PcappingError", "Truncated",
-    "decode_frame", "ping", "read_capture",
+    "decode_frame", "ping", "read_capture", "sweep",
 ]
 
 
@@ -38,3 +40,10 @@ def ping(host: str, **options: Any) -> Any:
     from pcapping.send import ping as _ping
 
     return _ping(host, **options)
+
+
+def sweep(targets: list[str] | None = None, **options: Any) -> Any:
+    """Run a many-target ``pcapping send`` (fping-style) from Python; returns its events."""
+    from pcapping.many import sweep as _sweep
+
+    return _sweep(targets, **options)

@@ -83,7 +83,12 @@ class EngineSession:
 
     def __init__(self, dst: bytes, *, device: str | None = None, source: bytes | None = None,
                  protocols: str = "icmp", write: str | None = None, user: str | None = None,
-                 retrans_s: float | None = None) -> None:
+                 retrans_s: float | None = None, inbound: bool = False,
+                 snaplen: int = SNAPLEN, buffer_bytes: int = BUFFER_BYTES) -> None:
+        """``inbound``: capture only what is addressed to us (and ARP), not our own probes
+        leaving (a strategy that times its probes itself, e.g. the sweep, reads half as
+        many frames); ``snaplen``/``buffer_bytes`` size libpcap's ring (its slots are
+        ``snaplen`` long: a short snaplen gives many more slots in the same memory)."""
         from pcapping.io import netinfo
         from pcapping.io.capture import LiveCapture
         from pcapping.io.inject import PacketInjector, RawIPInjector
@@ -110,10 +115,16 @@ class EngineSession:
         src_mac = netinfo.interface_mac(iface) if kind == "ethernet" else b"\0" * 6
         self.source = route.source
         self.src_txt = ip_str(route.source)
-        wanted = f"({protocols} or arp)" if kind == "ethernet" else f"({protocols})"
-        bpf = f"{wanted} and host {self.src_txt}"
-        self.capture = capture = LiveCapture(iface, bpf=bpf, snaplen=SNAPLEN, timeout_ms=1,
-                                             buffer_bytes=BUFFER_BYTES, immediate=True)
+        if inbound:
+            bpf = f"({protocols}) and dst host {self.src_txt}"
+            if kind == "ethernet":
+                bpf = f"({bpf}) or arp"
+        else:
+            wanted = f"({protocols} or arp)" if kind == "ethernet" else f"({protocols})"
+            bpf = f"{wanted} and host {self.src_txt}"
+        self.capture_snaplen = snaplen
+        self.capture = capture = LiveCapture(iface, bpf=bpf, snaplen=snaplen, timeout_ms=1,
+                                             buffer_bytes=buffer_bytes, immediate=True)
         self.injector: Any = None
         self.writer: Any = None
         try:

@@ -119,12 +119,19 @@ def add_arguments(p: Any) -> None:
         else:  # None: not given (PingOptions supplies the default)
             p.add_argument(*flags, dest=dest, default=None, help=text, **kw)
     p.add_argument("-n", dest="numeric", action="store_true", help="numeric output (always)")
-    p.add_argument("-4", dest="ipv4", action="store_true", help="IPv4 (the only family yet)")
+    family = p.add_mutually_exclusive_group()
+    family.add_argument("-4", dest="family", action="store_const", const=4,
+                        help="IPv4 only")
+    family.add_argument("-6", dest="family", action="store_const", const=6,
+                        help="IPv6 only (default: whichever HOST resolves to first)")
     p.add_argument("-V", "--version", dest="version", action="store_true",
                    help="print the version and exit")
     p.add_argument("-Z", dest="user", default=None, metavar="USER",
                    help="drop privileges to USER once the handles are open "
                    "(default: the user who ran sudo, if any)")
+    p.add_argument("--probe-if", dest="probe_if", metavar="NAME|INDEX|ADDRESS", default=None,
+                   help="RFC 8335 PROBE: ask HOST about one of its interfaces (by name, "
+                   "ifIndex or address) instead of echo")
     p.add_argument("--json", action="store_true", help="JSON Lines events on stdout")
     p.add_argument("--write", metavar="FILE", default=None,
                    help="write every frame sent and matched to a pcap file")
@@ -263,38 +270,63 @@ def validate(opts: PingOptions) -> bytes | None:
     return parse_pattern(opts.pattern) if opts.pattern is not None else None
 
 
-def resolve(host: str) -> bytes:
-    """IPv4 address of HOST (numeric, else getaddrinfo AF_INET)."""
+def resolve(host: str, family: int = 0) -> tuple[bytes, str, str | None]:
+    """(address, name to print, interface of a ``%scope``) for HOST, as iputils resolves:
+    a numeric address as it is, else getaddrinfo's first answer of the family asked (4,
+    6, or 0 for either: the resolver's own order) and its canonical name."""
     import socket
 
+    want = {4: socket.AF_INET, 6: socket.AF_INET6}.get(family, socket.AF_UNSPEC)
+    text, _, scope = host.partition("%")
+    for af in (socket.AF_INET, socket.AF_INET6):
+        if want not in (socket.AF_UNSPEC, af):
+            continue
+        try:
+            raw = socket.inet_pton(af, text) if not (
+                af == socket.AF_INET and text.count(".") == 3) else socket.inet_aton(text)
+        except OSError:
+            continue
+        if af == socket.AF_INET and scope:
+            break
+        return raw, host, scope or None
     try:
-        return socket.inet_aton(host) if host.count(".") == 3 else socket.inet_pton(
-            socket.AF_INET, host)
-    except OSError:
-        pass
-    try:
-        infos = socket.getaddrinfo(host, None, socket.AF_INET, socket.SOCK_DGRAM)
+        infos = socket.getaddrinfo(host, None, want, socket.SOCK_DGRAM, 0,
+                                   socket.AI_CANONNAME)
     except socket.gaierror as exc:
         raise PcappingError(f"{host}: {exc.strerror}") from None
     except UnicodeError:
         raise PcappingError(f"{host}: Name or service not known") from None
-    return socket.inet_aton(infos[0][4][0])
+    af, _, _, canon, sockaddr = infos[0]
+    raw = socket.inet_pton(af, sockaddr[0].partition("%")[0])
+    scope_if = None
+    if af == socket.AF_INET6 and sockaddr[3]:
+        scope_if = socket.if_indextoname(sockaddr[3])
+    return raw, canon or host, scope_if
 
 
 class _Run:
     """Everything one ping opens: the engine session and the strategy (``close`` ends it)."""
 
     def __init__(self, host: str, opts: PingOptions, report_for: Any, write: str | None,
-                 user: str | None, warn: Any) -> None:
+                 user: str | None, warn: Any, probe_if: str | None = None) -> None:
         from pcapping.io import netinfo
-        from pcapping.probe.ping import PingStrategy
+        from pcapping.probe.ping import (
+            Ping6Strategy,
+            PingStrategy,
+            Probe6Strategy,
+            ProbeStrategy,
+            interface_query,
+        )
         from pcapping.probe.session import EngineSession, source_or_device
-        from pcapping.wire.ipv4 import ip_str
 
         self.pattern = validate(opts)
-        self.dst = dst = resolve(host)
-        self.address = ip_str(dst)
-        self.device, source = source_or_device(opts.interface)
+        dst, self.name, scope = resolve(host, opts.family)
+        self.dst = dst
+        self.v6 = len(dst) == 16
+        self.address = netinfo.addr_text(dst)
+        self.device, source = source_or_device(opts.interface, 6 if self.v6 else 4)
+        if self.device is None and source is None and scope:
+            self.device = scope
         route = netinfo.route_get(dst, self.device, source)  # refuse before opening handles
         if route.broadcast or dst == b"\xff\xff\xff\xff":
             if not opts.broadcast:
@@ -316,21 +348,28 @@ class _Run:
         try:
             self.strategy_ident = int.from_bytes(os.urandom(2), "big")
             self.report = report_for(self)
-            self.strategy = PingStrategy(
-                opts, self.report, src=session.source, dst=dst, next_hop=self.route.next_hop,
+            kw: dict[str, Any] = dict(
+                src=session.source, dst=dst, next_hop=self.route.next_hop,
                 dst_mac=session.dst_mac(), engine=self.engine, pattern=self.pattern,
                 ident=self.strategy_ident, clock_start=self.engine.clock())
+            if probe_if is not None:
+                strategy: Any = Probe6Strategy if self.v6 else ProbeStrategy
+                self.strategy = strategy(opts, self.report, query=interface_query(probe_if),
+                                         **kw)
+            else:
+                strategy = Ping6Strategy if self.v6 else PingStrategy
+                self.strategy = strategy(opts, self.report, **kw)
         except BaseException:
             session.close()
             raise
 
     def start_event(self, host: str, mac: bytes | None) -> dict[str, Any]:
+        from pcapping.io.netinfo import addr_text
         from pcapping.report.ping import json_start
         from pcapping.wire.ethernet import mac_str
-        from pcapping.wire.ipv4 import ip_str
 
         return json_start(host, self.address, self.interface, self.src_txt,
-                          ip_str(self.route.next_hop), mac_str(mac) if mac else None,
+                          addr_text(self.route.next_hop), mac_str(mac) if mac else None,
                           self.strategy.ident, self.opts.size, self.opts.ttl)
 
     def next_hop_mac(self) -> bytes | None:
@@ -344,7 +383,8 @@ class _Run:
 
 def session(host: str, opts: PingOptions, *, json_emit: Any = None, write: Any = print,
             flush: Any = None, warn: Any = None, pcap: str | None = None, stop: Any = None,
-            detach_release: bool = False, user: str | None = None) -> tuple[Any, int]:
+            detach_release: bool = False, user: str | None = None,
+            probe_if: str | None = None) -> tuple[Any, int]:
     """Run one ping, telling text (``write``) or JSON (``json_emit``); (stats, status).
 
     ``flush`` (if given) is called whenever the run is about to wait, and at the end.
@@ -382,7 +422,7 @@ def session(host: str, opts: PingOptions, *, json_emit: Any = None, write: Any =
             report.flush = flush
         return report
 
-    run = _Run(host, opts, report_for, pcap, user, warn)
+    run = _Run(host, opts, report_for, pcap, user, warn, probe_if)
     try:
         if stop is not None:
             run.engine.stop = stop
@@ -390,8 +430,14 @@ def session(host: str, opts: PingOptions, *, json_emit: Any = None, write: Any =
         if json_emit is None:
             if run.pattern is not None and not o.quiet:
                 write(pattern_line(run.pattern) + "\n")
-            write(header_line(host, run.address, o.size, run.src_txt, run.device,
-                              strict_source=o.interface is not None) + "\n")
+            if probe_if is not None:
+                from pcapping.report.ping import probe_header
+
+                run.report.query_text = probe_if
+                write(probe_header(run.name, run.address, probe_if, run.v6) + "\n")
+            else:
+                write(header_line(run.name, run.address, o.size, run.src_txt, run.device,
+                                  strict_source=o.interface is not None, v6=run.v6) + "\n")
         run.engine.run(run.strategy)
         stats = run.strategy.stats
         if json_emit is None:
@@ -490,8 +536,8 @@ def run(args: Any) -> int:
     old_wakeup = signal.set_wakeup_fd(wfd)
     try:
         _stats, status = session(args.host, opts, json_emit=json_emit, write=write,
-                                 flush=out.flush, pcap=args.write, stop=stop, detach_release=True,
-                                 user=args.user)
+                                 flush=out.flush, pcap=args.write, stop=stop,
+                                 detach_release=True, user=args.user, probe_if=args.probe_if)
         return status
     finally:
         signal.set_wakeup_fd(old_wakeup)

@@ -14,8 +14,9 @@ Without root, or where ``ip netns add`` is refused (unprivileged container), liv
 returns the ``CompletedProcess`` (text mode, output captured, 30 s timeout unless given).
 ``REPO_ROOT`` and ``repo_env()`` let a subprocess import this checkout's ``pcapping``.
 
-Kernel facts the live tests must respect are in ``pcapping/lab/__init__.py``'s docstring (the
-unreachable/prohibit answer budget of 5 per burst, the client's PMTU cache).
+Kernel facts the live tests must respect are in ``pcapping/lab/__init__.py``'s docstring and
+``docs/lab.md`` (the unreachable/prohibit answer budget of 5 per burst, the client's PMTU
+cache, the rate-limited router's bucket).
 """
 
 from __future__ import annotations
@@ -47,7 +48,9 @@ settings.register_profile(
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TEST_PREFIX = "pcpt"
 TEST_LAB = LabSpec(prefix=f"{TEST_PREFIX}{os.getpid()}-", net="10.78")
-_STALE_RE = re.compile(rf"^{TEST_PREFIX}(\d+)-({'|'.join(HOSTS)})$")
+# test labs: pcpt<pid>- (the session lab) and pcp<letter><pid>- (private labs of single tests)
+_STALE_RE = re.compile(rf"^pcp[a-z](\d+)-({'|'.join(HOSTS)})$")
+_STALE_FILE_RE = re.compile(r"^pcp[a-z](\d+)-(tunrelay\.pid|lab\.json)$")
 
 
 def repo_env(**extra: str) -> dict[str, str]:
@@ -85,13 +88,21 @@ def _skip_reason() -> str | None:
 
 
 def _remove_stale_labs() -> None:
-    """Delete ``pcpt<pid>-<host>`` namespaces whose pytest process no longer exists."""
+    """Delete test-lab namespaces (``pcpt<pid>-<host>``, and ``pcp<letter><pid>-<host>`` of
+    the private labs single tests build) whose pytest process no longer exists, and their
+    files under /run/pcapping (a stale tun relay exits by itself once its namespaces are
+    gone)."""
     out = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
     for line in out.splitlines():
         name = line.split()[0] if line.strip() else ""
         match = _STALE_RE.match(name)
         if match and not os.path.exists(f"/proc/{match.group(1)}"):
             subprocess.run(["ip", "netns", "delete", name], capture_output=True)
+    run_dir = Path(lab_module.spec.RELAY_DIR)
+    for path in run_dir.iterdir() if run_dir.is_dir() else []:
+        match = _STALE_FILE_RE.match(path.name)
+        if match and not os.path.exists(f"/proc/{match.group(1)}"):
+            path.unlink(missing_ok=True)
 
 
 @pytest.fixture(scope="session")

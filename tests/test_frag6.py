@@ -10,7 +10,8 @@ import pytest
 
 from pcapping import read_capture
 from pcapping.decode import decode_frame
-from pcapping.wire.frag6 import Reassembler6, fragment6
+from pcapping.wire.frag import Reassembled, Reassembler, ReassemblyFailed
+from pcapping.wire.frag6 import fragment6
 from pcapping.wire.icmp6 import ICMP6Echo, icmp6_checksum_ok, parse_icmp6
 from pcapping.wire.ipv6 import (
     FragmentHeader,
@@ -40,10 +41,13 @@ def test_fragment6_layout_is_linux_s() -> None:
     d = decode_frame(frags[0], 101)
     assert d.icmp6.ident == 0x1234 and d.icmp6.checksum_ok is None  # a first fragment
     assert decode_frame(frags[1], 101).icmp6 is None
-    r = Reassembler6()
-    assert r.add(SRC, DST, firsts[1].fragment, frags[1][48:], 0.0) is None
-    nh, whole = r.add(SRC, DST, firsts[0].fragment, frags[0][48:], 0.1)
-    assert nh == 58 and whole == msg and icmp6_checksum_ok(SRC, DST, whole) and len(r) == 0
+    r = Reassembler()
+    assert r.add_ipv6(frags[1], 0.0) is None
+    done = r.add_ipv6(frags[0], 0.1)
+    assert isinstance(done, Reassembled) and len(r) == 0
+    whole = done.datagram
+    assert whole[6] == 58 and whole[40:] == msg and icmp6_checksum_ok(SRC, DST, whole[40:])
+    assert whole == IPv6Header(SRC, DST, 58).encode(msg)
 
 
 def test_fragment6_small_payload_and_unfragmentable_part() -> None:
@@ -60,46 +64,66 @@ def test_fragment6_small_payload_and_unfragmentable_part() -> None:
         fragment6(IPv6Header(SRC, DST, 58), 58, msg, 1200, 1)
 
 
+def _frag(ident: int, offset: int, more: bool, data: bytes) -> bytes:
+    return IPv6Header(SRC, DST, 44).encode(FragmentHeader(58, offset // 8, more, ident).encode()
+                                           + data)
+
+
 def test_reassembly_in_any_order_and_bad_cases() -> None:
     msg = _echo(5000)
     frags = fragment6(IPv6Header(SRC, DST, 58), 58, msg, 1280, 42)
-    parts = [(walk_extensions(f, 44).fragment, f[48:]) for f in frags]
     for seed in range(5):
-        order = parts[:]
+        order = frags[:]
         random.Random(seed).shuffle(order)
-        r = Reassembler6()
-        results = [r.add(SRC, DST, fh, data, i) for i, (fh, data) in enumerate(order)]
-        assert results[:-1] == [None] * (len(order) - 1) and results[-1] == (58, msg)
-    r = Reassembler6()
-    r.add(SRC, DST, parts[0][0], parts[0][1], 0)
-    r.add(SRC, DST, parts[0][0], parts[0][1], 0)  # an exact duplicate is fine
-    overlap = FragmentHeader(58, parts[1][0].frag_offset - 1, True, 42)
-    assert r.add(SRC, DST, overlap, parts[1][1], 1) is None and len(r) == 0  # RFC 5722
-    assert r.discarded == 1
-    r.add(SRC, DST, parts[0][0], parts[0][1], 0)
-    assert r.expire(61) == 1 and len(r) == 0  # 60 s without progress
-    odd = FragmentHeader(58, 0, True, 43)
-    assert r.add(SRC, DST, odd, b"x" * 13, 0) is None and len(r) == 0  # not a multiple of 8
-    huge = FragmentHeader(58, 8190, False, 44)
-    assert r.add(SRC, DST, huge, b"x" * 100, 0) is None  # past 65535
-    small = Reassembler6(max_pending=2)
-    for ident in range(3):
-        small.add(SRC, DST, FragmentHeader(58, 0, True, ident), bytes(8), ident)
-    assert len(small) == 2 and small.discarded == 1
+        r = Reassembler()
+        results = [r.add_ipv6(f, float(i)) for i, f in enumerate(order)]
+        assert results[:-1] == [None] * (len(order) - 1)
+        assert isinstance(results[-1], Reassembled) and results[-1].datagram[40:] == msg
+    r = Reassembler()
+    r.add_ipv6(frags[0], 0)
+    assert r.add_ipv6(frags[0], 0) is None  # an exact duplicate is fine
+    second = walk_extensions(frags[1], 44).fragment
+    overlap = _frag(42, second.offset_bytes - 8, True, frags[1][48:])
+    bad = r.add_ipv6(overlap, 1)
+    assert isinstance(bad, ReassemblyFailed) and bad.reason == "overlap" and len(r) == 0
+    r = Reassembler(timeout_s=60.0)
+    r.add_ipv6(frags[0], 0)
+    (late,) = r.expire(61)
+    assert late.reason == "timeout" and len(r) == 0  # 60 s (RFC 8200)
+    odd = r.add_ipv6(_frag(43, 0, True, b"x" * 13), 0)
+    assert isinstance(odd, ReassemblyFailed) and odd.reason == "malformed"
+    huge = r.add_ipv6(_frag(44, 65520, False, b"x" * 100), 0)
+    assert isinstance(huge, ReassemblyFailed) and huge.reason == "oversized"
+    small = Reassembler(max_datagrams=2)
+    evicted = [small.add_ipv6(_frag(ident, 0, True, bytes(8)), ident) for ident in range(3)]
+    assert len(small) == 2 and [e.reason for e in evicted if e] == ["evicted"]
+
+
+def test_unfragmentable_part_is_kept_and_relinked() -> None:
+    hbh = OptionsHeader.build(0, 44, [IPv6Option(5, b"\0\0")]).encode()
+    msg = _echo(3000)
+    frags = fragment6(IPv6Header(SRC, DST, 0), 58, msg, 1280, 9,
+                      unfragmentable=hbh, unfragmentable_nh=0)
+    r = Reassembler()
+    done = [r.add_ipv6(f, 0.0) for f in frags][-1]
+    assert isinstance(done, Reassembled)
+    chain = walk_extensions(done.datagram, 0)
+    assert chain.protocol == 58 and chain.fragment is None and chain.offset == 48
+    assert done.datagram[48:] == msg
 
 
 def test_reassembles_what_linux_fragmented() -> None:
     frames = list(read_capture(str(CAPTURES / "lab6" / "lab6-ptb-fragments.pcap")))
-    r = Reassembler6()
+    r = Reassembler()
     done = []
     for d in frames:
         chain = d.ip6_ext
         if chain is None or chain.fragment is None:
             continue
-        got = r.add(d.ip6.src, d.ip6.dst, chain.fragment, d.data[chain.offset:d.l4_end], d.ts)
-        if got is not None:
-            done.append((d.ip6.src, d.ip6.dst, got))
+        got = r.add_ipv6(d.data[d.l3_offset:d.l3_offset + 40 + d.ip6.payload_length], d.ts)
+        if isinstance(got, Reassembled):
+            done.append((d.ip6.src, d.ip6.dst, got.datagram))
     assert len(done) >= 2
-    for src, dst, (nh, whole) in done:
-        msg = parse_icmp6(whole, src, dst)
-        assert nh == 58 and msg.checksum_ok and len(whole) == 1408
+    for src, dst, whole in done:
+        msg = parse_icmp6(whole[40:], src, dst)
+        assert whole[6] == 58 and msg.checksum_ok and len(whole) == 40 + 1408

@@ -252,7 +252,8 @@ import json, sys, time
 from pcapping.decode import decode_frame
 from pcapping.io.capture import LiveCapture
 from pcapping.wire.ethernet import EthernetHeader
-from pcapping.wire.frag6 import Reassembler6, fragment6
+from pcapping.wire.frag import Reassembled, Reassembler
+from pcapping.wire.frag6 import fragment6
 from pcapping.wire.icmp6 import ICMP6Echo, parse_icmp6
 from pcapping.wire.ipv6 import IPv6Header, ip6_bytes
 from pcapping.wire.ndp import na_link_address, ns_frame
@@ -277,7 +278,7 @@ for rec, d in frames(2):
         break
 eth = EthernetHeader(router_mac, mac, 0x86DD).encode()
 payload = bytes(i & 0xFF for i in range(1400))
-r = Reassembler6()
+r = Reassembler()
 got = []
 for seq in (1, 2, 3):
     msg = ICMP6Echo(False, 0x6666, seq, payload).encode(src, target)
@@ -288,10 +289,10 @@ for seq in (1, 2, 3):
         if d.ip6 is None or d.ip6.src != target or chain is None:
             continue
         if chain.fragment is not None:
-            whole = r.add(d.ip6.src, d.ip6.dst, chain.fragment, d.data[chain.offset:d.l4_end],
-                          d.ts)
-            if whole is not None:
-                m = parse_icmp6(whole[1], target, src)
+            whole = r.add_ipv6(d.data[d.l3_offset:d.l3_offset + 40 + d.ip6.payload_length],
+                               d.ts)
+            if isinstance(whole, Reassembled):
+                m = parse_icmp6(whole.datagram[40:], target, src)
                 got.append({"seq": m.seq, "ok": m.checksum_ok, "same": m.payload == payload,
                             "id": m.ident, "fragmented": True})
         elif d.icmp6 is not None and d.icmp6.icmp_type == 129:
@@ -304,7 +305,7 @@ print(json.dumps({"router_mac": router_mac.hex(), "replies": got}))
 def test_own_fragments_are_reassembled_by_linux(lab6: netns6.Lab6) -> None:
     """An echo request fragmented by ``fragment6`` for a 1280-byte path, injected on a pcap
     handle towards r1 (its MAC learnt with pcapping's own NS): the target reassembles it and
-    answers; fragmented answers are put together again by ``Reassembler6``."""
+    answers; fragmented answers are put together again by ``Reassembler.add_ipv6``."""
     _flush(lab6)
     mac = _mac(lab6, "client", "c0")
     res = lab6.run("client", [sys.executable, "-c", CHILD_FRAG, lab6.client_iface, mac,

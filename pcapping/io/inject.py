@@ -58,19 +58,27 @@ class PacketInjector:
 
 
 class RawIPInjector:
-    """Loopback: the IPv4 datagram after ``skip`` link bytes, through an IP_HDRINCL socket."""
+    """Loopback: the datagram after ``skip`` link bytes, through a raw socket that takes
+    the whole IP header (IPv4's IP_HDRINCL; IPv6's IPPROTO_RAW implies it)."""
 
-    def __init__(self, skip: int = 14) -> None:
+    def __init__(self, skip: int = 14, family: int = 4) -> None:
         self.skip = skip
+        self.family = family
+        af = socket.AF_INET if family == 4 else socket.AF_INET6
         try:
-            self.sock = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+            self.sock = socket.socket(af, socket.SOCK_RAW, socket.IPPROTO_RAW)
         except PermissionError:
             raise _denied("lo: raw socket") from None
-        self.sock.setsockopt(socket.IPPROTO_IP, socket.IP_HDRINCL, 1)
+        if family == 4:
+            self.sock.setsockopt(socket.IPPROTO_IP, socket.IP_HDRINCL, 1)
 
     def send(self, frame: bytes | bytearray) -> None:
         datagram = bytes(frame[self.skip:])
-        self.sock.sendto(datagram, (socket.inet_ntoa(datagram[16:20]), 0))
+        if self.family == 4:
+            self.sock.sendto(datagram, (socket.inet_ntoa(datagram[16:20]), 0))
+        else:
+            self.sock.sendto(datagram, (socket.inet_ntop(socket.AF_INET6, datagram[24:40]),
+                                        0, 0, 0))
 
     def close(self) -> None:
         self.sock.close()

@@ -18,7 +18,8 @@ Public API (addresses are raw 4-byte ``bytes``, as everywhere in pcapping)::
         broadcast -> bool       # a broadcast address (iputils refuses it without -b)
 
     route_get(destination, interface=None, source=None) -> Route
-                                # like `ip route get DST [from SRC] [oif IF]`
+                                # like `ip [-6] route get DST [from SRC] [oif IF]`;
+                                # 4-byte addresses ask IPv4, 16-byte ones IPv6
     route_prefixes() -> list[tuple[int, int]]            # (network, prefixlen) of every IPv4
                                 # route in the local, main and default tables (for sweeps)
     rules_are_default() -> bool  # only the kernel's three default policy rules exist
@@ -26,7 +27,8 @@ Public API (addresses are raw 4-byte ``bytes``, as everywhere in pcapping)::
     interface_exists(interface) -> bool
     interface_mac(interface) -> bytes                    # 6 bytes, from /sys/class/net
     interface_mtu(interface) -> int
-    interface_addresses(interface) -> list[tuple[bytes, int]]  # IPv4 (address, prefixlen)
+    interface_addresses(interface, family=4) -> list[tuple[bytes, int]]  # (address, prefixlen)
+    link_local_address(interface) -> bytes | None        # IPv6 fe80::/10 on it
     default_interface() -> str                           # interface of the default route
 
 Every operational failure (no route, unknown interface, ...) raises
@@ -53,6 +55,7 @@ __all__ = [
     "interface_mac",
     "interface_mtu",
     "interface_type",
+    "link_local_address",
     "route_get",
     "route_prefixes",
     "rules_are_default",
@@ -131,6 +134,13 @@ class Route(NamedTuple):
 
 
 def _dotted(addr: bytes) -> str:
+    return socket.inet_ntoa(addr)
+
+
+def addr_text(addr: bytes) -> str:
+    """Dotted quad or RFC 5952 text, by length."""
+    if len(addr) == 16:
+        return socket.inet_ntop(socket.AF_INET6, addr)
     return socket.inet_ntoa(addr)
 
 
@@ -219,9 +229,12 @@ def route_get(
     get DST from SRC`` does, and the route's source is that address.  Raises PcappingError
     for a bad address, an unknown interface or no usable route.
     """
-    if len(destination) != 4:
-        raise PcappingError(f"not an IPv4 address: {destination!r}")
-    body = _RTMSG.pack(socket.AF_INET, 32, 32 if source else 0, 0, 0, 0, 0, 0, 0)
+    size = len(destination)
+    if size not in (4, 16) or (source is not None and len(source) != size):
+        raise PcappingError(f"not an IPv4 or IPv6 address: {destination!r}")
+    family = socket.AF_INET if size == 4 else socket.AF_INET6
+    bits = size * 8
+    body = _RTMSG.pack(family, bits, bits if source else 0, 0, 0, 0, 0, 0, 0)
     body += _attr(_RTA_DST, destination)
     if source is not None:
         body += _attr(_RTA_SRC, source)
@@ -231,7 +244,7 @@ def route_get(
     try:
         answers = _request(_RTM_GETROUTE, 0, body)
     except OSError as exc:
-        raise PcappingError(f"{_dotted(destination)}{where}: {exc.strerror}") from None
+        raise PcappingError(f"{addr_text(destination)}{where}: {exc.strerror}") from None
     for mtype, payload in answers:
         if mtype != _RTM_NEWROUTE or len(payload) < _RTMSG.size:
             continue
@@ -242,21 +255,21 @@ def route_get(
         (ifindex,) = struct.unpack("=i", attrs[_RTA_OIF][:4])
         if source is None:
             source = attrs.get(_RTA_PREFSRC)
-        if source is None or len(source) != 4:
+        if source is None or len(source) != size:
             raise PcappingError(
-                f"{_dotted(destination)}: no IPv4 source address on {_ifname(ifindex)}"
-            )
+                f"{addr_text(destination)}: no IPv{4 if size == 4 else 6} source address on "
+                f"{_ifname(ifindex)}")
         gateway = attrs.get(_RTA_GATEWAY)
         return Route(
             interface=_ifname(ifindex),
             ifindex=ifindex,
             source=source,
-            gateway=gateway if gateway is not None and len(gateway) == 4 else None,
+            gateway=gateway if gateway is not None and len(gateway) == size else None,
             destination=bytes(destination),
             local=rtm_type == _RTN_LOCAL,
             rtm_type=rtm_type,
         )
-    raise PcappingError(f"{_dotted(destination)}{where}: {os.strerror(errno.ENETUNREACH)}")
+    raise PcappingError(f"{addr_text(destination)}{where}: {os.strerror(errno.ENETUNREACH)}")
 
 
 def route_prefixes() -> list[tuple[int, int]]:
@@ -370,25 +383,36 @@ def interface_type(interface: str) -> int:
         raise PcappingError(f"{interface}: unreadable type {text!r}") from None
 
 
-def interface_addresses(interface: str) -> list[tuple[bytes, int]]:
-    """IPv4 addresses on the interface as (4-byte address, prefix length), kernel order."""
+def interface_addresses(interface: str, family: int = 4) -> list[tuple[bytes, int]]:
+    """Addresses on the interface as (address, prefix length), kernel order; ``family``
+    4 (4-byte addresses) or 6 (16-byte ones, link-local included)."""
     ifindex = _ifindex(interface)
-    body = _IFADDRMSG.pack(socket.AF_INET, 0, 0, 0, 0)
+    af = socket.AF_INET if family == 4 else socket.AF_INET6
+    size = 4 if family == 4 else 16
+    body = _IFADDRMSG.pack(af, 0, 0, 0, 0)
     result: list[tuple[bytes, int]] = []
     try:
         for mtype, payload in _request(_RTM_GETADDR, _NLM_F_DUMP, body):
             if mtype != _RTM_NEWADDR or len(payload) < _IFADDRMSG.size:
                 continue
-            family, prefixlen, _flags, _scope, index = _IFADDRMSG.unpack_from(payload, 0)
-            if family != socket.AF_INET or index != ifindex:
+            fam, prefixlen, _flags, _scope, index = _IFADDRMSG.unpack_from(payload, 0)
+            if fam != af or index != ifindex:
                 continue
             attrs = _parse_attrs(payload, _IFADDRMSG.size, len(payload))
             addr = attrs.get(_IFA_LOCAL, attrs.get(_IFA_ADDRESS))
-            if addr is not None and len(addr) == 4:
+            if addr is not None and len(addr) == size:
                 result.append((addr, prefixlen))
     except OSError as exc:
         raise PcappingError(f"{interface}: cannot list addresses: {exc.strerror}") from None
     return result
+
+
+def link_local_address(interface: str) -> bytes | None:
+    """The interface's first IPv6 link-local address (fe80::/10), or None."""
+    for addr, _ in interface_addresses(interface, 6):
+        if addr[0] == 0xFE and addr[1] & 0xC0 == 0x80:
+            return addr
+    return None
 
 
 def _default_route_ifindex() -> int | None:

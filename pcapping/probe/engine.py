@@ -66,6 +66,7 @@ class Probe(NamedTuple):
     datagram: bytes | bytearray
     next_hop: bytes | None = None
     dst_mac: bytes | None = None
+    may_fragment: bool = True  # IPv6 has no DF bit: False keeps it whole (-M do/probe)
 
 
 class Frame:
@@ -328,6 +329,7 @@ class Engine:
         self._awaiting: dict[bytes, Any] = {}  # departure key -> probe key
         self._headers: dict[bytes, bytes] = {}  # dst MAC -> link header
         self.frames_sent = 0
+        self._frag_ident = int.from_bytes(os.urandom(4), "big")
         self.send_drops = 0  # frames the kernel's queue refused (ENOBUFS)
         self.claims_departures = False  # the strategy's fast path sees its own departures
         self.timer_at = 0.0  # when the next timer (expiry, resolver, reassembly) is due
@@ -339,9 +341,12 @@ class Engine:
         return self.pmtu.get(dst, self.link.mtu)
 
     def learn_pmtu(self, dst: bytes, mtu: int) -> None:
-        if mtu < 68:  # RFC 1191: an MTU of 0 comes from routers older than it; ignore
+        if len(dst) == 16:  # RFC 8201: never below the IPv6 minimum link MTU
+            mtu = max(mtu, 1280)
+        elif mtu < 68:  # RFC 1191: an MTU of 0 comes from routers older than it; ignore
             return
-        mtu = max(mtu, MIN_PMTU)
+        else:
+            mtu = max(mtu, MIN_PMTU)
         if mtu < self.path_mtu(dst):
             self.pmtu[dst] = mtu
 
@@ -356,13 +361,19 @@ class Engine:
             if dst_mac is None:
                 self._queue(probe, now)
                 return
-        header = self._header(dst_mac or b"\0" * 6)
         datagram = probe.datagram
+        v6 = datagram[0] >> 4 == 6
+        header = self._header(dst_mac or b"\0" * 6, 0x86DD if v6 else 0x0800)
         frames = [datagram]
-        if len(datagram) > 576 and datagram[0] >> 4 == 4 and not datagram[6] & 0x40:
-            mtu = self.path_mtu(bytes(datagram[16:20]))
-            if len(datagram) > mtu:  # DF clear: we fragment, as the kernel would
-                frames = fragment_ipv4(bytes(datagram), mtu)
+        if len(datagram) > 576:
+            if not v6 and not datagram[6] & 0x40:
+                mtu = self.path_mtu(bytes(datagram[16:20]))
+                if len(datagram) > mtu:  # DF clear: we fragment, as the kernel would
+                    frames = fragment_ipv4(bytes(datagram), mtu)
+            elif v6 and probe.may_fragment:
+                mtu = self.path_mtu(bytes(datagram[24:40]))
+                if len(datagram) > mtu:  # the source fragments, routers never do
+                    frames = self._fragment6(bytes(datagram), mtu)
         if len(frames) > 1 or not self.claims_departures:
             awaiting = self._awaiting
             awaiting[bytes(frames[0][:DEPARTURE_KEY_BYTES])] = probe.key
@@ -386,11 +397,22 @@ class Engine:
             f"{self.link.interface}: cannot send a {size}-byte frame: {exc.strerror or exc}"
         ) from None
 
-    def _header(self, dst_mac: bytes) -> bytes:
-        header = self._headers.get(dst_mac)
+    def _header(self, dst_mac: bytes, ethertype: int = 0x0800) -> bytes:
+        key = dst_mac + ethertype.to_bytes(2, "big")
+        header = self._headers.get(key)
         if header is None:
-            header = self._headers[dst_mac] = self.link.header(dst_mac)
+            header = self._headers[key] = self.link.header(dst_mac, ethertype)
         return header
+
+    def _fragment6(self, datagram: bytes, mtu: int) -> list[bytes]:
+        """An IPv6 datagram (fixed header, then the upper layer) in fragments for ``mtu``,
+        with a fresh 32-bit identification, as Linux cuts them."""
+        from pcapping.wire.frag6 import fragment6
+        from pcapping.wire.ipv6 import IPv6Header
+
+        self._frag_ident = (self._frag_ident + 1) & 0xFFFFFFFF
+        header = IPv6Header.parse(datagram[:40])
+        return fragment6(header, datagram[6], datagram[40:], mtu, self._frag_ident)
 
     def _queue(self, probe: Probe, now: float) -> None:
         hop = probe.next_hop
@@ -559,7 +581,8 @@ class Engine:
     def _slow(self, frame: Frame, strategy: Strategy) -> None:
         d = frame.decoded
         writer = self.writer
-        if d.arp is not None:
+        ndp = d.icmp6 is not None and d.icmp6.icmp_type in (135, 136)
+        if d.arp is not None or ndp:
             for hop, resolver in list(self.resolvers.items()):
                 own = getattr(resolver, "is_own_request", None)
                 if own is not None and own(d):
@@ -572,6 +595,18 @@ class Engine:
                         writer.write(frame.ts_sec, frame.ts_usec, frame.data)
                     self._resolved(hop, answer.mac)
                     return
+            if d.arp is not None:
+                return
+        ip6 = d.ip6
+        if ip6 is not None and d.ip6_ext is not None and d.ip6_ext.is_fragmented:
+            if ip6.dst != self.link.source:
+                return
+            if writer is not None:
+                writer.write(frame.ts_sec, frame.ts_usec, frame.data)
+            start = d.l3_offset
+            result = self.reassembler.add_ipv6(
+                frame.data[start:start + 40 + ip6.payload_length], self.clock())
+            self._reassembled(result, frame, start, strategy)
             return
         ip = d.ip
         if ip is not None and ip.is_fragment:
@@ -582,15 +617,19 @@ class Engine:
             start = d.l3_offset
             result = self.reassembler.add_ipv4(frame.data[start:start + ip.total_length],
                                                self.clock())
-            self._note_deadline(self.reassembler.next_expiry())
-            if isinstance(result, Reassembled):
-                whole = Frame(frame.data[:start] + result.datagram, frame.ts_sec,
-                              frame.ts_usec, frame.linktype, result.fragments)
-                self._inbound(whole, strategy, record=False)
-            elif isinstance(result, ReassemblyFailed):
-                strategy.on_unassembled(result, self.clock())
+            self._reassembled(result, frame, start, strategy)
             return
         self._inbound(frame, strategy, record=True)
+
+    def _reassembled(self, result: Reassembled | ReassemblyFailed | None, frame: Frame,
+                     start: int, strategy: Strategy) -> None:
+        self._note_deadline(self.reassembler.next_expiry())
+        if isinstance(result, Reassembled):
+            whole = Frame(frame.data[:start] + result.datagram, frame.ts_sec,
+                          frame.ts_usec, frame.linktype, result.fragments)
+            self._inbound(whole, strategy, record=False)
+        elif isinstance(result, ReassemblyFailed):
+            strategy.on_unassembled(result, self.clock())
 
     def _inbound(self, frame: Frame, strategy: Strategy, record: bool) -> None:
         d = frame.decoded
@@ -600,6 +639,12 @@ class Engine:
             quoted = icmp.quoted.ip  # type: ignore[union-attr]
             if quoted is not None and quoted.src == self.link.source and icmp.mtu:
                 self.learn_pmtu(quoted.dst, icmp.mtu)
+        icmp6 = d.icmp6
+        if (icmp6 is not None and icmp6.icmp_type == 2 and d.ip6 is not None
+                and d.ip6.dst == self.link.source):
+            quoted6 = icmp6.quoted.ip6  # type: ignore[union-attr]
+            if quoted6 is not None and quoted6.src == self.link.source and icmp6.mtu:
+                self.learn_pmtu(quoted6.dst, icmp6.mtu)
         if strategy.on_frame(frame) and record and self.writer is not None:
             self.writer.write(frame.ts_sec, frame.ts_usec, frame.data)
 

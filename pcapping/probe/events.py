@@ -48,6 +48,7 @@ class LocalError(NamedTuple):
     seq: int
     mtu: int
     ts: float
+    v6: bool = False
 
 
 class Unassembled(NamedTuple):
@@ -64,4 +65,21 @@ class TimedOut(NamedTuple):
     seq: int
 
 
-Event = EchoReplied | ErrorReported | LocalError | Unassembled | TimedOut
+
+
+class ProbeAnswered(NamedTuple):
+    """An RFC 8335 extended echo reply: what the target says about one of its interfaces."""
+
+    seq: int
+    src: bytes
+    code: int  # 0 no error, 1 malformed query, 2 no such interface, ...
+    state: int
+    active: bool
+    ipv4: bool
+    ipv6: bool
+    rtt_us: int | None
+    ts: float
+    ttl: int
+
+
+Event = EchoReplied | ErrorReported | LocalError | Unassembled | TimedOut | ProbeAnswered

@@ -84,6 +84,7 @@ class PingOptions(NamedTuple):
     quiet: bool = False             # -q
     timestamps: bool = False        # -D
     verbose: bool = False           # -v
+    family: int = 0                 # -4 / -6 (0: whichever the name resolves to first)
 
     @property
     def interval_ms(self) -> int:
@@ -142,7 +143,13 @@ def pmtu_decision(mode: str, datagram_len: int, path_mtu: int,
 
 
 class PingStrategy:
-    """One ping run on the engine (see the module docstring)."""
+    """One ping run on the engine (see the module docstring); IPv4 (``Ping6Strategy``:
+    the same over IPv6)."""
+
+    IP_LEN = 20  # the header our datagrams carry
+    ETHERTYPE = 0x0800
+    REQUEST_TYPE, REPLY_TYPE = 8, 0
+    _type_delta = 0xF7FF  # ~0x0800: the checksum's change from request to reply
 
     def __init__(
         self,
@@ -288,10 +295,10 @@ class PingStrategy:
         if refused is not None:
             stats.errors += 1
             self.answered[seq] = 2
-            self.report.local_error(LocalError(seq, refused, now))
+            self.report.local_error(LocalError(seq, refused, now, self.IP_LEN == 40))
             return []
         self._pending.append((now, seq))
-        return [Probe(seq, self.datagram(seq, df), self.next_hop, self.dst_mac)]
+        return [Probe(seq, self.datagram(seq, df), self.next_hop, self.dst_mac, not df)]
 
     def pump(self, now: float) -> int | None:
         """The flood fast lane (``-f``, ``-i 0``): send the next request from a prebuilt
@@ -335,11 +342,11 @@ class PingStrategy:
         frame[off + 7] = seq & 0xFF
         frame[off + 2] = csum >> 8
         frame[off + 3] = csum & 0xFF
-        # the reply this request asks for: type 0, checksum 0x0800 more (RFC 1624 again)
+        # the reply this request asks for: its type, the checksum moved by as much (RFC 1624)
         r = self._lane_reply
         r[4] = seq >> 8
         r[5] = seq & 0xFF
-        c = (~csum & 0xFFFF) + 0xF7FF
+        c = (~csum & 0xFFFF) + self._type_delta
         c = (c & 0xFFFF) + (c >> 16)
         c = ~((c & 0xFFFF) + (c >> 16)) & 0xFFFF
         r[0] = c >> 8
@@ -374,13 +381,24 @@ class PingStrategy:
                                     engine.path_mtu(self.dst), link.mtu)
         if refused is not None or not df:
             return False
-        header = link.header(mac or b"\0" * 6) if link.kind == "ethernet" else b""
+        if self.IP_LEN == 40 and self.datagram_len > engine.path_mtu(self.dst):
+            return False
+        header = b""
+        if link.kind == "ethernet":
+            header = link.header(mac or b"\0" * 6, self.ETHERTYPE)
         frame = bytearray(header + self.datagram(self.ntransmitted & 0xFFFF, True))
-        off = len(header) + 20  # the ICMP header in the frame
+        off = len(header) + self.IP_LEN  # the ICMP header in the frame
         self._lane_seq = self.ntransmitted & 0xFFFF
         self._lane_csum = int.from_bytes(frame[off + 2:off + 4], "big")
         self._lane_reply = bytearray(frame[off + 2:])  # checksum onwards of the reply
         self._lane_reply_at = off - len(header) + 2  # its offset from the IP header
+        size = len(self._lane_reply)
+        counted = self._counted if self._mark is not None and not opts.adaptive else None
+        # what fast_batch compares, computed once: (request, reply, offset, size, the
+        # reply's addresses, its total length, the counter, IPv4?)
+        self._lane_rx = (frame, self._lane_reply, self._lane_reply_at, size,
+                         self.dst + self.src, (self._lane_reply_at + size).to_bytes(2, "big"),
+                         counted, self.IP_LEN == 20)
         self.pacer.cur = self.pacer.cur if self.pacer.cur is not None else 0.0
         return frame, off, engine.injector.send
 
@@ -471,8 +489,8 @@ class PingStrategy:
                     self.departed_us[seq] = ts_sec * 1_000_000 + ts_usec
                 return True
             at = l3 + self._lane_reply_at
-            if (data[at:at + len(self._lane_reply)] == self._lane_reply and data[at - 2] == 0
-                    and data[l3] == 0x45 and self._lane_ip_ok(data, l3, at)):
+            if (data[at:at + len(self._lane_reply)] == self._lane_reply
+                    and data[at - 2] == self.REPLY_TYPE and self._lane_ip_ok(data, l3, at)):
                 if self._mark is not None and not self.opts.adaptive:
                     self._counted(self._lane_seq, ts_sec * 1_000_000 + ts_usec)
                     return True
@@ -530,12 +548,10 @@ class PingStrategy:
                 if not fast(data, l3, sec, usec):
                     (declined := declined or []).append((data, sec, usec))
             return declined
-        request = lane[0]
-        reply = self._lane_reply
-        at = l3 + self._lane_reply_at
-        size = len(reply)
+        request, reply, at, size, addrs, total, counted, v4 = self._lane_rx
+        at += l3
         departed = self.departed_us
-        counted = self._counted if self._mark is not None and not self.opts.adaptive else None
+        from_bytes = int.from_bytes
         for i in range(0, n << 4, 16):
             sec, usec, off, caplen = unpack(meta, i)
             data = buf[off:off + caplen]
@@ -544,10 +560,19 @@ class PingStrategy:
                 if not departed[seq]:
                     departed[seq] = sec * 1_000_000 + usec
                 continue
-            if (counted is not None and data[at:at + size] == reply and data[at - 2] == 0
-                    and data[l3] == 0x45 and self._lane_ip_ok(data, l3, at)):
-                counted(self._lane_seq, sec * 1_000_000 + usec)
-                continue
+            if counted is not None and data[at:at + size] == reply:
+                # the expected reply's ICMP part: right by construction; the IP header:
+                if v4:
+                    h = from_bytes(data[l3:l3 + 20], "big")
+                    whole = (data[l3] == 0x45 and data[l3 + 9] == 1 and data[at - 2] == 0
+                             and data[l3 + 12:l3 + 20] == addrs and data[l3 + 2:l3 + 4] == total
+                             and not data[l3 + 6] & 0x3F and not data[l3 + 7] and h
+                             and not h % 0xFFFF and (not l3 or data[l3 - 2:l3] == b"\x08\x00"))
+                else:
+                    whole = self._lane_ip_ok(data, l3, at) and data[at - 2] == self.REPLY_TYPE
+                if whole:
+                    counted(self._lane_seq, sec * 1_000_000 + usec)
+                    continue
             if not self.fast(data, l3, sec, usec):
                 (declined := declined or []).append((data, sec, usec))
         return declined
@@ -555,7 +580,9 @@ class PingStrategy:
     def _lane_ip_ok(self, data: bytes, l3: int, at: int) -> bool:
         """The IP header around an ICMP part that equals the expected reply: ours, whole,
         unfragmented, with a good checksum (the ICMP checksum is right by construction)."""
-        if data[l3 + 9] != 1 or data[l3 + 16:l3 + 20] != self.src or data[l3 + 6] & 0x3F:
+        if data[l3] != 0x45 or data[l3 + 9] != 1 or data[l3 + 16:l3 + 20] != self.src:
+            return False
+        if data[l3 + 6] & 0x3F:
             return False
         if data[l3 + 7] or (data[l3 + 2] << 8 | data[l3 + 3]) != at - l3 + len(
                 self._lane_reply):
@@ -733,6 +760,343 @@ class PingStrategy:
 
 
 def _should_be(d: Decoded, ok: bool | None, stored: int | None) -> int | None:
+    """The checksum a wrong one should have been (tcpdump's ``->`` value)."""
     if ok is not False or stored is None:
         return None
-    return checksum_should_be(stored, d.data[d.l4_offset:d.l4_end])
+    msg = d.data[d.l4_offset:d.l4_end]
+    if d.ip6 is not None and d.ip is None:
+        from pcapping.wire.ipv6 import pseudo_header
+
+        msg = pseudo_header(d.ip6.src, d.ip6.dst, len(msg), 58) + msg
+    return checksum_should_be(stored, msg)
+
+
+class Ping6Strategy(PingStrategy):
+    """ping over IPv6: ICMPv6 echo (RFC 4443) with its pseudo-header checksum.
+
+    The same schedule, counting and reports as IPv4, with IPv6's differences: the hop
+    limit for the TTL, the traffic class for ``-Q``; no DF bit (``-M do``/``probe`` keep
+    a request whole, ``want``/``dont`` let the engine fragment it with a Fragment header,
+    the source's job in IPv6); and, as iputils, an ICMPv6 error does not acknowledge the
+    request it quotes (only IPv4's ``receive_error_msg`` does), which shows in ``pipe``.
+    """
+
+    IP_LEN = 40
+    ETHERTYPE = 0x86DD
+    REQUEST_TYPE, REPLY_TYPE = 128, 129
+    _type_delta = 0xFEFF  # ~0x0100: type 128 -> 129 in the first word
+
+    def _build_template(self, opts: PingOptions) -> None:
+        from pcapping.wire.icmp6 import ICMP6Echo
+        from pcapping.wire.ipv6 import IPv6Header
+
+        icmp = ICMP6Echo(False, self.ident, 0, self.payload).encode(self.src, self.dst)
+        self.datagram_len = 40 + len(icmp)
+        head = IPv6Header(self.src, self.dst, 58, hop_limit=opts.ttl,
+                          traffic_class=opts.tos & 0xFF, payload_length=len(icmp)).encode()
+        self._template = bytearray(head[:40]) + icmp
+        self._icmp_seq = 0
+        self._icmp_csum = int.from_bytes(icmp[2:4], "big")
+        self._pmtu_key = -1
+        self._pmtu_answer = (False, None)
+
+    def datagram(self, seq: int, df: bool) -> bytes:
+        """The whole IPv6 datagram of echo request ``seq`` (``df`` is for the engine)."""
+        wire = seq & 0xFFFF
+        t = self._template
+        if wire != self._icmp_seq:
+            csum = self._icmp_csum = checksum_update(self._icmp_csum, self._icmp_seq, wire)
+            self._icmp_seq = wire
+            t[46] = wire >> 8
+            t[47] = wire & 0xFF
+            t[42] = csum >> 8
+            t[43] = csum & 0xFF
+        return bytes(t)
+
+    def fast(self, data: bytes, l3: int, ts_sec: int, ts_usec: int) -> bool:
+        """Our unfragmented request leaving, or our echo reply with a good checksum."""
+        lane = self._lane
+        if lane and data == lane[0]:
+            seq = self._lane_seq
+            if not self.departed_us[seq]:
+                self.departed_us[seq] = ts_sec * 1_000_000 + ts_usec
+            return True
+        n = self._nonce_len
+        if data[l3 + 48:l3 + 48 + n] != self._nonce_b or data[l3 + 44:l3 + 46] != self._ident_b:
+            return False
+        if data[l3] >> 4 != 6 or data[l3 + 6] != 58:
+            return False
+        if l3 and data[l3 - 2:l3] != b"\x86\xdd":
+            return False
+        kind = data[l3 + 40]
+        seq = (data[l3 + 46] << 8) | data[l3 + 47]
+        if kind == 128:
+            if data[l3 + 8:l3 + 24] != self.src or data[l3 + 24:l3 + 40] != self.dst:
+                return False
+            if not self.was_sent(seq) or self.departed_us[seq]:
+                return False
+            self.departed_us[seq] = ts_sec * 1_000_000 + ts_usec
+            return True
+        if kind != 129 or data[l3 + 24:l3 + 40] != self.src or not self.was_sent(seq):
+            return False
+        plen = (data[l3 + 4] << 8) | data[l3 + 5]
+        end = l3 + 40 + plen
+        if plen < 8 or end > len(data):
+            return False
+        from pcapping.wire.icmp6 import icmp6_checksum_ok
+
+        if not icmp6_checksum_ok(data[l3 + 8:l3 + 24], self.src, data[l3 + 40:end]):
+            return False
+        if self._mark is not None and not self.opts.adaptive:
+            self._counted(seq, ts_sec * 1_000_000 + ts_usec)
+            return True
+        self._replied(seq, data[l3 + 8:l3 + 24], data[l3 + 7], plen, ts_sec, ts_usec, True,
+                      (data[l3 + 42] << 8) | data[l3 + 43], None, 1)
+        return True
+
+    def _lane_ip_ok(self, data: bytes, l3: int, at: int) -> bool:
+        """The IPv6 header around a reply equal to the expected one: ours and whole (the
+        ICMPv6 checksum is right by construction: same addresses, same message)."""
+        if data[l3] >> 4 != 6 or data[l3 + 6] != 58 or data[l3 + 24:l3 + 40] != self.src:
+            return False
+        if data[l3 + 8:l3 + 24] != self.dst:  # (the pseudo-header of the expected reply)
+            return False
+        if (data[l3 + 4] << 8 | data[l3 + 5]) != at - l3 - 40 + len(self._lane_reply):
+            return False
+        return not l3 or data[l3 - 2:l3] == b"\x86\xdd"
+
+    def on_frame(self, frame: Frame) -> bool:
+        from pcapping.wire.icmp6 import ICMP6Echo, ICMP6Error
+
+        d = frame.decoded
+        ip6 = d.ip6
+        msg = d.icmp6
+        if ip6 is None or msg is None or ip6.dst != self.src:
+            return False
+        if isinstance(msg, ICMP6Echo):
+            if not msg.is_reply or msg.ident != self.ident or not self.was_sent(msg.seq):
+                return False
+            if not self._nonce_ok(msg.payload):
+                return False
+            ok = msg.checksum_ok is not False
+            self._replied(msg.seq, ip6.src, ip6.hop_limit, msg.length, frame.ts_sec,
+                          frame.ts_usec, ok, msg.checksum, _should_be(d, msg.checksum_ok,
+                                                                      msg.checksum),
+                          frame.fragments)
+            return True
+        if isinstance(msg, ICMP6Error):
+            return self._error6(d, msg, frame)
+        return False
+
+    def _error6(self, d: Decoded, msg: Any, frame: Frame) -> bool:
+        from pcapping.wire.icmp6 import ICMP6Echo
+
+        q = msg.quoted
+        if q.ip6 is None or q.ip6.dst != self.dst:
+            return False
+        inner = q.icmp6
+        if not isinstance(inner, ICMP6Echo) or inner.is_reply or inner.ident != self.ident:
+            return False
+        seq = inner.seq
+        if not self.was_sent(seq) or not self._nonce_ok(inner.payload):
+            return False
+        ok = msg.checksum_ok is not False
+        if ok:
+            self.answered[seq] = 2
+            self.stats.errors += 1  # (iputils: no acknowledge for IPv6 errors)
+        else:
+            self.stats.corrupt()
+        assert d.ip6 is not None
+        self.report.error(ErrorReported(
+            seq=seq, src=d.ip6.src, icmp_type=msg.icmp_type, code=msg.code, ts=frame.ts,
+            mtu=msg.mtu, pointer=msg.pointer, checksum_ok=ok, checksum=msg.checksum,
+            checksum_should_be=_should_be(d, msg.checksum_ok, msg.checksum)))
+        return True
+
+    def on_unresolved(self, address: bytes, keys: list[Any], now: float) -> None:
+        """NDP failed: iputils prints ``Destination unreachable: Address unreachable``
+        from our own address for each request queued."""
+        when = time.time()
+        for seq in keys:
+            self.answered[seq] = 2
+            self.stats.errors += 1
+            self.report.error(ErrorReported(seq=seq, src=self.src, icmp_type=1, code=3,
+                                            ts=when, local=True))
+
+    def on_unassembled(self, failure: ReassemblyFailed, now: float) -> None:
+        from pcapping.wire.icmp6 import ICMP6Echo, ICMP6Error, parse_icmp6
+        from pcapping.wire.ipv6 import walk_extensions
+
+        src, dst, _proto, _ = failure.key
+        if dst != self.src:
+            return
+        seq = None
+        first = failure.first
+        if first is not None:
+            chain = walk_extensions(first, first[6], 40, len(first))
+            msg = None
+            if chain.protocol == 58 and len(first) >= chain.offset + 8:
+                msg = parse_icmp6(first[chain.offset:], verify=False)
+            if isinstance(msg, ICMP6Echo) and msg.is_reply and msg.ident == self.ident:
+                seq = msg.seq
+            elif isinstance(msg, ICMP6Error) and isinstance(msg.quoted.icmp6, ICMP6Echo):
+                seq = msg.quoted.icmp6.seq
+            else:
+                return
+        elif src != self.dst:
+            return
+        self.report.unassembled(Unassembled(seq, src, failure.describe(), failure.fragments,
+                                            time.time()))
+
+
+def interface_query(text: str) -> Any:
+    """``--probe-if``: an ifIndex (digits), an address (IPv4 or IPv6), else a name."""
+    import socket
+
+    from pcapping.wire.ext import InterfaceQuery
+
+    if text.isdigit():
+        return InterfaceQuery.by_index(int(text))
+    for af in (socket.AF_INET, socket.AF_INET6):
+        try:
+            return InterfaceQuery.by_address(socket.inet_pton(af, text))
+        except OSError:
+            continue
+    return InterfaceQuery.by_name(text)
+
+
+class _ProbeMixin:
+    """RFC 8335 PROBE instead of echo: the same schedule and counting, an extended echo
+    request about one of the target's interfaces (the L bit set: Linux answers only for
+    its own interfaces) and its reply.  The request's sequence number has 8 bits; a reply
+    is matched on the identifier, that byte and its source."""
+
+    claims_departures = False
+    query: Any
+
+    def _probe_message(self, seq: int) -> bytes:
+        raise NotImplementedError
+
+    def _build_template(self, opts: PingOptions) -> None:
+        self._template = bytearray()
+        self.datagram_len = len(self.datagram(1, True))  # type: ignore[attr-defined]
+        self._pmtu_key = -1
+        self._pmtu_answer = (False, None)
+
+    def pump(self, now: float) -> None:
+        return None
+
+    def fast(self, data: bytes, l3: int, ts_sec: int, ts_usec: int) -> bool:
+        return False
+
+    def fast_batch(self, buf: bytes, meta: bytes, n: int, l3: int) -> list[tuple]:
+        out = []
+        for i in range(0, n << 4, 16):
+            sec, usec, off, caplen = _META.unpack_from(meta, i)
+            out.append((buf[off:off + caplen], sec, usec))
+        return out
+
+    def _seq16(self, wire: int) -> int:
+        nt = self.ntransmitted  # type: ignore[attr-defined]
+        return (nt - ((nt - wire) & 0xFF)) & 0xFFFF
+
+    def _probe_reply(self, frame: Frame, src: bytes, ttl: int, msg: Any) -> bool:
+        from pcapping.probe.events import ProbeAnswered
+        from pcapping.wire.extecho import ExtEchoReply, ext_echo_of
+
+        reply = ext_echo_of(msg)
+        if not isinstance(reply, ExtEchoReply) or reply.ident != self.ident:  # type: ignore[attr-defined]
+            return False
+        if src != self.dst or not self.ntransmitted:  # type: ignore[attr-defined]
+            return False
+        seq = self._seq16(reply.seq)
+        ok = msg.checksum_ok is not False
+        dep = self.departed_us[seq]  # type: ignore[attr-defined]
+        rtt = None
+        if dep:
+            rtt = max(frame.ts_sec * 1_000_000 + frame.ts_usec - dep, 0)
+        if ok:
+            self._acknowledge(seq)  # type: ignore[attr-defined]
+            duplicate = self.answered[seq] == 1  # type: ignore[attr-defined]
+            self.answered[seq] = 1  # type: ignore[attr-defined]
+            self.stats.reply(seq, rtt, duplicate)  # type: ignore[attr-defined]
+        else:
+            self.stats.corrupt()  # type: ignore[attr-defined]
+        self.report.probe(ProbeAnswered(  # type: ignore[attr-defined]
+            seq, src, reply.code, reply.state, reply.active, reply.ipv4, reply.ipv6, rtt,
+            frame.ts, ttl))
+        return True
+
+
+class ProbeStrategy(_ProbeMixin, PingStrategy):
+    """``send --probe-if``: RFC 8335 PROBE over IPv4 (ICMP 42/43)."""
+
+    def __init__(self, opts: PingOptions, report: PingReport, *, query: Any,
+                 **kw: Any) -> None:
+        self.query = query
+        super().__init__(opts, report, **kw)
+
+    def datagram(self, seq: int, df: bool) -> bytes:
+        from pcapping.wire.extecho import ExtEchoRequest
+        from pcapping.wire.ipv4 import IPv4Header
+
+        msg = ExtEchoRequest(self.ident, seq & 0xFF, self.query, local=True).encode()
+        return IPv4Header(self.src, self.dst, 1, ttl=self.opts.ttl, tos=self.opts.tos,
+                          ident=(self.ip_ident + seq) & 0xFFFF,
+                          flags=0x4000 if df else 0).encode(msg)
+
+    def on_frame(self, frame: Frame) -> bool:
+        d = frame.decoded
+        if d.ip is None or d.icmp is None or d.ip.dst != self.src:
+            return False
+        if d.icmp.icmp_type == 43:
+            return self._probe_reply(frame, d.ip.src, d.ip.ttl, d.icmp)
+        return PingStrategy.on_frame(self, frame) if isinstance(d.icmp, ICMPError) else False
+
+    def _error(self, d: Decoded, msg: ICMPError, frame: Frame) -> bool:
+        q = msg.quoted
+        if q.ip is None or q.ip.dst != self.dst or q.ip.protocol != 1:
+            return False
+        at = q.ip.header_length
+        head = msg.payload[at:at + 8]  # the quoted extended echo request's header
+        if len(head) < 8 or head[0] != 42 or int.from_bytes(head[4:6], "big") != self.ident:
+            return False
+        seq = self._seq16(head[6])
+        ok = msg.checksum_ok is not False
+        if ok:
+            self._acknowledge(seq)
+            self.answered[seq] = 2
+            self.stats.error(seq)
+        else:
+            self.stats.corrupt()
+        assert d.ip is not None
+        self.report.error(ErrorReported(
+            seq=seq, src=d.ip.src, icmp_type=msg.icmp_type, code=msg.code, ts=frame.ts,
+            mtu=msg.mtu, gateway=msg.gateway, pointer=msg.pointer, checksum_ok=ok))
+        return True
+
+
+class Probe6Strategy(_ProbeMixin, Ping6Strategy):
+    """``send -6 --probe-if``: RFC 8335 PROBE over IPv6 (ICMPv6 160/161)."""
+
+    def __init__(self, opts: PingOptions, report: PingReport, *, query: Any,
+                 **kw: Any) -> None:
+        self.query = query
+        super().__init__(opts, report, **kw)
+
+    def datagram(self, seq: int, df: bool) -> bytes:
+        from pcapping.wire.extecho import ExtEchoRequest
+        from pcapping.wire.ipv6 import IPv6Header
+
+        msg = ExtEchoRequest(self.ident, seq & 0xFF, self.query, local=True).encode6(
+            self.src, self.dst)
+        return IPv6Header(self.src, self.dst, 58, hop_limit=self.opts.ttl,
+                          traffic_class=self.opts.tos).encode(msg)
+
+    def on_frame(self, frame: Frame) -> bool:
+        d = frame.decoded
+        if d.ip6 is None or d.icmp6 is None or d.ip6.dst != self.src:
+            return False
+        if d.icmp6.icmp_type == 161:
+            return self._probe_reply(frame, d.ip6.src, d.ip6.hop_limit, d.icmp6)
+        return False

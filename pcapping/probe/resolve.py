@@ -149,3 +149,74 @@ class ArpResolver:
         """Our own who-has, seen leaving on the capture handle."""
         arp = d.arp
         return arp is not None and arp.spa == self.src_ip and arp.sha == self.src_mac
+
+
+class NdpResolver:
+    """Neighbor Discovery for one IPv6 address (RFC 4861), paced like the kernel's.
+
+    A Neighbor Solicitation to the target's solicited-node group (33:33:ff:XX:XX:XX, hop
+    limit 255, our link-layer address as an option); the answer is a Neighbor
+    Advertisement for that target with its link-layer address (the option, else the
+    frame's source).  Link-local next hops (``fe80::1``, how routers usually appear) are
+    solicited from our link-local address, as the kernel does.
+    """
+
+    def __init__(
+        self, src_mac: bytes, src_ip: bytes, target_ip: bytes,
+        retrans_s: float = RETRANS_S, probes: int = PROBES,
+        link_local: bytes | None = None,
+    ) -> None:
+        self.src_mac = src_mac
+        self.address = target_ip
+        self.src_ip = link_local if target_ip[:2] == b"\xfe\x80" and link_local else src_ip
+        self.pacing = Pacing(retrans_s, probes)
+        self.mac: bytes | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.pacing.active
+
+    def frame(self) -> bytes:
+        from pcapping.wire.ndp import ns_frame
+
+        return ns_frame(self.src_mac, self.src_ip, self.address)
+
+    def start(self, now: float) -> Solicit:
+        self.pacing.begin(now)
+        return Solicit(self.frame())
+
+    def deadline(self) -> float | None:
+        return self.pacing.deadline()
+
+    def poll(self, now: float) -> Solicit | Unresolved | None:
+        due = self.pacing.due(now)
+        if due == "again":
+            return Solicit(self.frame())
+        if due == "over":
+            return Unresolved(self.address)
+        return None
+
+    def handle(self, d: Decoded) -> Resolved | None:
+        """The advertisement for our target, the first time it comes."""
+        icmp6 = d.icmp6
+        if icmp6 is None or icmp6.icmp_type != 136 or self.mac is not None:
+            return None
+        from pcapping.errors import DecodeError
+        from pcapping.wire.ndp import na_link_address
+
+        try:
+            target, mac, _advert = na_link_address(
+                d.data[d.l4_offset:d.l4_end], getattr(d.link, "src", None))
+        except DecodeError:
+            return None
+        if target != self.address or mac is None or len(mac) != 6 or mac == ZERO_MAC:
+            return None
+        self.mac = mac
+        self.pacing.active = False
+        return Resolved(self.address, mac)
+
+    def is_own_request(self, d: Decoded) -> bool:
+        """Our own solicitation, seen leaving on the capture handle."""
+        ip6 = d.ip6
+        return (ip6 is not None and ip6.src == self.src_ip and d.icmp6 is not None
+                and d.icmp6.icmp_type == 135)

@@ -6,7 +6,10 @@ point-to-point links, loopback), opens the capture handle in immediate mode with
 for our own traffic, the injector, the ``--write`` file, drops root if asked, and returns
 an ``EngineSession`` holding all of it with an ``Engine`` ready to run a strategy.
 ``send``, ``trace`` and the sweep all open their engine here; their options decide the
-capture filter (``protocols``) and the resolver's pacing.
+capture filter (``protocols``, a BPF fragment: ICMP of the destination's family unless
+given, e.g. ``icmp or udp or tcp`` for a trace) and the resolver's pacing.  A 16-byte
+destination opens an IPv6 session: NDP instead of ARP, our link-local address in the
+filter (routers are usually solicited from it), fragments (next header 44) captured.
 """
 
 from __future__ import annotations
@@ -62,15 +65,17 @@ def drop_privileges(user: str | None) -> None:
         raise PcappingError(f"cannot drop privileges: {exc.strerror or exc}") from None
 
 
-def source_or_device(given: str | None) -> tuple[str | None, bytes | None]:
+def source_or_device(given: str | None, family: int = 4) -> tuple[str | None, bytes | None]:
     """``-I``: an interface name, or one of our own addresses (iputils' two readings)."""
+    import socket
+
     from pcapping.io import netinfo
-    from pcapping.wire.ipv4 import ip_bytes
 
     if given is None or netinfo.interface_exists(given):
         return given, None
     try:
-        source = ip_bytes(given)
+        source = socket.inet_pton(socket.AF_INET if family == 4 else socket.AF_INET6,
+                                  given.partition("%")[0])
     except OSError:
         raise PcappingError(f"unknown iface: {given}") from None
     if not netinfo.route_get(source).local:
@@ -82,21 +87,24 @@ class EngineSession:
     """What one run opened: route, link, capture, injector, writer and the engine."""
 
     def __init__(self, dst: bytes, *, device: str | None = None, source: bytes | None = None,
-                 protocols: str = "icmp", write: str | None = None, user: str | None = None,
+                 protocols: str | None = None, write: str | None = None,
+                 user: str | None = None,
                  retrans_s: float | None = None, inbound: bool = False,
                  snaplen: int = SNAPLEN, buffer_bytes: int = BUFFER_BYTES) -> None:
-        """``inbound``: capture only what is addressed to us (and ARP), not our own probes
-        leaving (a strategy that times its probes itself, e.g. the sweep, reads half as
-        many frames); ``snaplen``/``buffer_bytes`` size libpcap's ring (its slots are
+        """``inbound`` (IPv4): capture only what is addressed to us (and ARP), not our own
+        probes leaving (a strategy that times its probes itself, e.g. the sweep, reads half
+        as many frames); ``snaplen``/``buffer_bytes`` size libpcap's ring (its slots are
         ``snaplen`` long: a short snaplen gives many more slots in the same memory)."""
         from pcapping.io import netinfo
         from pcapping.io.capture import LiveCapture
         from pcapping.io.inject import PacketInjector, RawIPInjector
         from pcapping.probe.engine import Engine, Link
-        from pcapping.probe.resolve import RETRANS_S, ArpResolver
-        from pcapping.wire.ipv4 import ip_str
+        from pcapping.probe.resolve import RETRANS_S, ArpResolver, NdpResolver
 
         self.dst = dst
+        self.v6 = v6 = len(dst) == 16
+        if protocols is None:  # the capture filter's protocols: ICMP of the family
+            protocols = "icmp6" if v6 else "icmp"
         self.device = device
         route = self.route = netinfo.route_get(dst, device, source)
         iface = self.interface = route.interface
@@ -114,8 +122,13 @@ class EngineSession:
         self.kind = kind
         src_mac = netinfo.interface_mac(iface) if kind == "ethernet" else b"\0" * 6
         self.source = route.source
-        self.src_txt = ip_str(route.source)
-        if inbound:
+        self.src_txt = netinfo.addr_text(route.source)
+        self.link_local = netinfo.link_local_address(iface) if v6 else None
+        if v6:  # NDP, and fragments (whose next header is 44, not 58)
+            hosts = f"host {self.src_txt}" + (
+                f" or host {netinfo.addr_text(self.link_local)}" if self.link_local else "")
+            bpf = f"({protocols} or ip6[6] == 44) and ({hosts})"
+        elif inbound:
             bpf = f"({protocols}) and dst host {self.src_txt}"
             if kind == "ethernet":
                 bpf = f"({bpf}) or arp"
@@ -131,7 +144,10 @@ class EngineSession:
             expected = {"ethernet": (1,), "loopback": (1,), "raw": (12, 14, 101, 228)}[kind]
             if capture.linktype not in expected:
                 raise PcappingError(f"{iface}: link type {capture.linktype} is not supported")
-            self.injector = RawIPInjector() if kind == "loopback" else PacketInjector(iface)
+            if kind == "loopback":
+                self.injector = RawIPInjector(family=6 if v6 else 4)
+            else:
+                self.injector = PacketInjector(iface)
             drop_privileges(user)
             if write is not None:
                 from pcapping.io.pcapfile import PcapWriter
@@ -142,7 +158,10 @@ class EngineSession:
                              mtu if kind != "loopback" else 65535, src_mac, route.source)
             pace = RETRANS_S if retrans_s is None else min(RETRANS_S, retrans_s)
 
-            def resolver(hop: bytes) -> ArpResolver:
+            def resolver(hop: bytes) -> ArpResolver | NdpResolver:
+                if v6:
+                    return NdpResolver(src_mac, route.source, hop, pace,
+                                       link_local=self.link_local)
                 return ArpResolver(src_mac, route.source, hop, pace)
 
             self.engine = Engine(self.link, capture, self.injector, resolver=resolver,
@@ -153,11 +172,11 @@ class EngineSession:
 
     @property
     def broadcast(self) -> bool:
-        return self.route.broadcast or self.dst == b"\xff\xff\xff\xff"
+        return not self.v6 and (self.route.broadcast or self.dst == b"\xff\xff\xff\xff")
 
     @property
     def multicast(self) -> bool:
-        return self.broadcast or self.route.multicast
+        return self.broadcast or self.route.multicast or (self.v6 and self.dst[0] == 0xFF)
 
     def dst_mac(self) -> bytes | None:
         """The link-layer destination when no resolution is needed, else None."""
@@ -165,6 +184,8 @@ class EngineSession:
             return b"\0" * 6
         if self.broadcast:
             return BROADCAST_MAC
+        if self.v6 and self.dst[0] == 0xFF:
+            return b"\x33\x33" + self.dst[12:16]  # RFC 2464
         if self.route.multicast:
             return multicast_mac(self.dst)
         return None

@@ -13,9 +13,16 @@ import math
 import struct
 from typing import Any
 
-from pcapping.probe.events import EchoReplied, ErrorReported, LocalError, TimedOut, Unassembled
+from pcapping.io.netinfo import addr_text as ip_str
+from pcapping.probe.events import (
+    EchoReplied,
+    ErrorReported,
+    LocalError,
+    ProbeAnswered,
+    TimedOut,
+    Unassembled,
+)
 from pcapping.probe.stats import PingStats
-from pcapping.wire.ipv4 import ip_str
 
 # iputils needs a struct timeval (16 bytes) of payload to time a reply.
 TIMING_MIN_SIZE = 16
@@ -46,14 +53,40 @@ _REDIRECT = {
 _TIME_EXCEEDED = {0: "Time to live exceeded", 1: "Frag reassembly time exceeded"}
 
 
+_UNREACH6 = {0: "No route", 1: "Administratively prohibited",
+             2: "Beyond scope of source address", 3: "Address unreachable",
+             4: "Port unreachable"}
+_PARAM6 = {0: "Wrong header field ", 1: "Unknown header ", 2: "Unknown option "}
+
+
+def error_text6(icmp_type: int, code: int, mtu: int | None = None,
+                pointer: int | None = None) -> str:
+    """iputils' description of an ICMPv6 error (ping6_common.c ``print_icmp``)."""
+    if icmp_type == 1:
+        return "Destination unreachable: " + _UNREACH6.get(code, f"Unknown code {code}")
+    if icmp_type == 2:
+        return f"Packet too big: mtu={mtu or 0}" + (f", code={code}" if code else "")
+    if icmp_type == 3:
+        what = {0: "Hop limit", 1: "Defragmentation failure"}.get(code, f"code {code}")
+        return "Time exceeded: " + what
+    if icmp_type == 4:
+        return "Parameter problem: " + _PARAM6.get(code, f"code {code} ") + f"at {pointer or 0}"
+    names = {128: "Echo request", 129: "Echo reply", 130: "MLD Query", 131: "MLD Report",
+             132: "MLD Reduction"}
+    return names.get(icmp_type, f"unknown icmp type: {icmp_type}")
+
+
 def error_text(
     icmp_type: int,
     code: int,
     mtu: int | None = None,
     gateway: bytes | None = None,
     pointer: int | None = None,
+    v6: bool = False,
 ) -> str:
     """iputils' description of an ICMP error (``pr_icmph``), without the newline."""
+    if v6:
+        return error_text6(icmp_type, code, mtu, pointer)
     if icmp_type == 3:
         if code == 4:
             return f"Frag needed and DF set (mtu = {mtu or 0})"
@@ -98,14 +131,17 @@ def pattern_line(pattern: bytes) -> str:
 
 def header_line(
     name: str, address: str, size: int, source: str | None = None,
-    interface: str | None = None, strict_source: bool = False,
+    interface: str | None = None, strict_source: bool = False, v6: bool = False,
 ) -> str:
-    """``PING host (addr) [from src dev: ]56(84) bytes of data.``
+    """``PING host (addr) [from src dev: ]56(84) bytes of data.``; IPv6 (iputils 20221126):
+    ``PING host(addr) [from src dev: ]56 data bytes``.
 
     iputils names the source when ``-I`` was given: ``from SRC IFACE: `` for an interface,
     ``from SRC : `` for an address.
     """
     via = f"from {source} {interface or ''}: " if interface or strict_source else ""
+    if v6:
+        return f"PING {name}({address}) {via}{size} data bytes"
     return f"PING {name} ({address}) {via}{size}({size + 28}) bytes of data."
 
 
@@ -131,6 +167,45 @@ def reply_line(ev: EchoReplied, size: int, timestamps: bool = False, ident: int 
     return "".join(out)
 
 
+PROBE_CODES = {0: "No Error", 1: "Malformed Query", 2: "No Such Interface",
+               3: "No Such Table Entry", 4: "Multiple Interfaces Satisfy Query"}
+PROBE_STATES = {1: "incomplete", 2: "reachable", 3: "stale", 4: "delay", 5: "probe",
+                6: "failed"}
+
+
+def probe_header(name: str, address: str, query_text: str, v6: bool = False) -> str:
+    """The first line of ``send --probe-if``, in ping's shape."""
+    sep = "" if v6 else " "
+    return f"PROBE {name}{sep}({address}): interface {query_text}"
+
+
+def probe_line(ev: ProbeAnswered, query_text: str, timestamps: bool = False) -> str:
+    """``From ADDR icmp_seq=N interface X: No Error, active, IPv4, IPv6 ttl=T time=...``."""
+    stamp = _stamp(ev.ts) if timestamps else ""
+    words = [PROBE_CODES.get(ev.code, f"code {ev.code}")]
+    if ev.code == 0:
+        words.append("active" if ev.active else "inactive")
+        if ev.ipv4:
+            words.append("IPv4")
+        if ev.ipv6:
+            words.append("IPv6")
+        if ev.state in PROBE_STATES:
+            words.append(f"neighbour {PROBE_STATES[ev.state]}")
+    line = (f"{stamp}From {ip_str(ev.src)} icmp_seq={ev.seq} interface {query_text}: "
+            f"{', '.join(words)} ttl={ev.ttl}")
+    if ev.rtt_us is not None:
+        line += " " + rtt_text(ev.rtt_us)
+    return line
+
+
+def json_probe(ev: ProbeAnswered) -> dict[str, Any]:
+    return {"event": "probe", "seq": ev.seq, "from": ip_str(ev.src), "code": ev.code,
+            "text": PROBE_CODES.get(ev.code, f"code {ev.code}"), "active": ev.active,
+            "ipv4": ev.ipv4, "ipv6": ev.ipv6, "state": ev.state, "ttl": ev.ttl,
+            "rtt_ms": None if ev.rtt_us is None else round(ev.rtt_us / 1000, 3),
+            "ts": round(ev.ts, 6)}
+
+
 def unassembled_line(ev: Unassembled, timestamps: bool = False) -> str:
     """A fragmented answer that was never whole (kernel ping would say nothing at all)."""
     stamp = _stamp(ev.ts) if timestamps else ""
@@ -140,7 +215,7 @@ def unassembled_line(ev: Unassembled, timestamps: bool = False) -> str:
 
 
 def error_line(ev: ErrorReported, timestamps: bool = False, verbose: bool = False) -> str:
-    text = error_text(ev.icmp_type, ev.code, ev.mtu, ev.gateway, ev.pointer)
+    text = error_text(ev.icmp_type, ev.code, ev.mtu, ev.gateway, ev.pointer, len(ev.src) == 16)
     colon = "" if ev.counted else ":"  # iputils prints redirect/quench as "From X: ..."
     stamp = _stamp(ev.ts) if timestamps else ""
     line = f"{stamp}From {ip_str(ev.src)}{colon} icmp_seq={ev.seq} {text}"
@@ -229,9 +304,10 @@ def outstanding_line(seq: int) -> str:
     return f"no answer yet for icmp_seq={seq}"
 
 
-def local_error_text(mtu: int) -> str:
-    """What iputils prints (on stderr) when a request is larger than the path MTU allows."""
-    return f"local error: message too long, mtu={mtu}"
+def local_error_text(mtu: int, v6: bool = False) -> str:
+    """What iputils prints (on stderr) when a request is larger than the path MTU allows
+    (its IPv6 wording has a colon)."""
+    return f"local error: message too long, mtu{': ' if v6 else '='}{mtu}"
 
 
 # --- JSON Lines (DESIGN.md) ---
@@ -267,7 +343,8 @@ def json_error(ev: ErrorReported) -> dict[str, Any]:
         out["mtu"] = ev.mtu
     if ev.local:
         out["local"] = True
-    out["text"] = error_text(ev.icmp_type, ev.code, ev.mtu, ev.gateway, ev.pointer)
+    out["text"] = error_text(ev.icmp_type, ev.code, ev.mtu, ev.gateway, ev.pointer,
+                             len(ev.src) == 16)
     out["ts"] = round(ev.ts, 6)
     out["checksum_ok"] = ev.checksum_ok
     return out
@@ -290,7 +367,7 @@ def json_summary(target: str, stats: PingStats) -> dict[str, Any]:
 
 def json_local_error(ev: LocalError) -> dict[str, Any]:
     return {"event": "error", "seq": ev.seq, "from": None, "type": None, "code": None,
-            "mtu": ev.mtu, "local": True, "text": local_error_text(ev.mtu),
+            "mtu": ev.mtu, "local": True, "text": local_error_text(ev.mtu, ev.v6),
             "ts": round(ev.ts, 6), "checksum_ok": True}
 
 
@@ -324,6 +401,7 @@ class TextPingReport:
         self.multicast = multicast
         self.ident = ident if verbose else None
         self.screen_width = screen_width
+        self.query_text = ""  # --probe-if: how the interface was named
         if quiet or self.flood:  # replies print nothing or a mark: no event needed
             self.reply_mark = self._mark
         if self.flood:
@@ -371,7 +449,7 @@ class TextPingReport:
         if self.flood:
             self.write("E")
             return
-        self.warn(f"pcapping: {local_error_text(ev.mtu)}\n")
+        self.warn(f"pcapping: {local_error_text(ev.mtu, ev.v6)}\n")
 
     def unassembled(self, ev: Unassembled) -> None:
         if not self.quiet and not self.flood:
@@ -379,6 +457,10 @@ class TextPingReport:
 
     def timeout(self, ev: TimedOut) -> None:
         pass
+
+    def probe(self, ev: ProbeAnswered) -> None:
+        if not self.quiet:
+            self.line(probe_line(ev, self.query_text, self.timestamps))
 
     def status(self, stats: PingStats) -> None:
         self.warn(status_line(stats) + "\n")
@@ -411,6 +493,9 @@ class JsonPingReport:
 
     def timeout(self, ev: TimedOut) -> None:
         self.emit(json_timeout(ev.seq))
+
+    def probe(self, ev: ProbeAnswered) -> None:
+        self.emit(json_probe(ev))
 
     def status(self, stats: PingStats) -> None:
         if self.warn is not None:

@@ -1,5 +1,8 @@
 """IP fragmentation and reassembly (RFC 791, RFC 815's hole bookkeeping; RFC 8200 for v6).
 
+IPv6 fragments at the source are cut by ``wire.frag6.fragment6``; both families are
+reassembled here (``add_ipv4``, ``add_ipv6``).
+
 Pure: bytes and timestamps in, bytes and verdicts out.  ``send`` fragments its own
 requests when they are larger than the path MTU (DF clear), and every fragmented datagram
 addressed to us (replies and ICMP errors alike) is reassembled here before it is matched,
@@ -7,9 +10,11 @@ so a reply is timed only once all of it has arrived.
 
 Reassembly limits and verdicts:
 
-- fragments are keyed by (source, destination, protocol, identification) as RFC 791 says;
+- fragments are keyed by (source, destination, protocol, identification) as RFC 791 says
+  (IPv6: source, destination and the 32-bit identification, RFC 8200);
 - the data of a non-final fragment must be a multiple of 8 bytes, the datagram at most
-  65,535 bytes (a bigger one is the "ping of death" and is refused);
+  65,535 bytes (a bigger one is the "ping of death" and is refused; IPv6: a payload of
+  at most 65,535 bytes);
 - overlapping fragments make the whole datagram fail (as Linux has done since 4.19 for
   IPv4, and RFC 5722 requires for IPv6); an exact duplicate of a fragment already held is
   ignored;
@@ -178,8 +183,34 @@ class Reassembler:
         return self._add(key, start, data, more, datagram[:total_length] if start == 0 else None,
                          ts, _rebuild_ipv4)
 
+    def add_ipv6(self, datagram: bytes, ts: float) -> Reassembled | ReassemblyFailed | None:
+        """One IPv6 fragment (a whole datagram: fixed header, extension headers, the
+        fragment header and its data, cut to the payload length).  The rebuilt datagram
+        keeps the first fragment's unfragmentable part with its next-header chain pointing
+        past the removed fragment header (RFC 8200 section 4.5)."""
+        from pcapping.wire.ipv6 import walk_extensions
+
+        end = 40 + int.from_bytes(datagram[4:6], "big")
+        chain = walk_extensions(datagram, datagram[6], 40, end)
+        frag = chain.fragment
+        if frag is None:
+            return None
+        i = next(n for n, h in enumerate(chain.headers) if h is frag)
+        at = chain.offsets[i]
+        key = (datagram[8:24], datagram[24:40], 44, frag.ident)
+        start = frag.frag_offset * 8
+        first = None
+        if start == 0:
+            head = bytearray(datagram[:at])
+            pointer = 6 if i == 0 else chain.offsets[i - 1]  # the next-header field to mend
+            head[pointer] = frag.next_header
+            first = bytes(head)
+        return self._add(key, start, datagram[at + 8:end], frag.more, first, ts,
+                         _rebuild_ipv6, limit=MAX_DATAGRAM)
+
     def _add(self, key: tuple, start: int, data: bytes, more: bool, first: bytes | None,
-             ts: float, rebuild) -> Reassembled | ReassemblyFailed | None:  # noqa: ANN001
+             ts: float, rebuild, limit: int = MAX_DATAGRAM - 20,  # noqa: ANN001
+             ) -> Reassembled | ReassemblyFailed | None:
         pending = self._pending.get(key)
         evicted = None
         if pending is None:
@@ -191,7 +222,7 @@ class Reassembler:
         pending.count += 1
         if first is not None:
             pending.first = first
-        verdict = self._check(pending, start, end, data, more)
+        verdict = self._check(pending, start, end, data, more, limit)
         if verdict == "duplicate":
             return evicted
         if verdict is not None:
@@ -211,8 +242,8 @@ class Reassembler:
         return evicted
 
     def _check(self, pending: _Pending, start: int, end: int, data: bytes,
-               more: bool) -> str | None:
-        if end > MAX_DATAGRAM - 20:
+               more: bool, limit: int) -> str | None:
+        if end > limit:
             return "oversized"
         if more and (end - start) % 8:
             return "malformed"
@@ -268,4 +299,10 @@ def _rebuild_ipv4(first: bytes, payload: bytes) -> bytes:
                      struct.unpack_from("!H", head, 4)[0], word)
     head[10:12] = b"\0\0"
     head[10:12] = internet_checksum(bytes(head)).to_bytes(2, "big")
+    return bytes(head) + payload
+
+
+def _rebuild_ipv6(first: bytes, payload: bytes) -> bytes:
+    head = bytearray(first)
+    head[4:6] = (len(first) - 40 + len(payload)).to_bytes(2, "big")
     return bytes(head) + payload

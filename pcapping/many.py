@@ -70,9 +70,12 @@ def wants_sweep(args: Any) -> bool:
     """Whether ``send``'s arguments ask for many targets (see the module docstring)."""
     if len(args.host or []) > 1:
         return True
-    return any(getattr(args, dest, None) not in (None, False) for dest in (
-        "generate", "file", "vcount", "stats", "loop", "unreach", "elapsed", "retry",
-        "backoff", "reachable", "rate", "min_gap"))
+    for dest in ("generate", "file", "vcount", "stats", "loop", "unreach", "elapsed", "retry",
+                 "backoff", "reachable", "rate", "min_gap"):
+        value = getattr(args, dest, None)
+        if value is not None and value is not False:  # (-r 0 is given: 0 is not False)
+            return True
+    return False
 
 
 def _refuse_ping_only(args: Any) -> None:

@@ -59,7 +59,8 @@ VERDICT_TYPES = (3, 11, 12)  # errors that say the target was not reached
 MAX_KINDS = 254
 MAX_ROUTERS = 4096
 MAX_PREFIXES = 4096  # per router
-BURST_S = 0.02  # errors within this of a router's first one count as its burst
+BURST_GAP_S = 0.25  # a router's first errors closer than this to each other: its burst
+EARLY = 64  # arrival times kept per router and error kind
 MAX_DEPARTURES = 65536
 WIRE_TIMING_MAX_RATE = 20_000.0  # below this the capture also times our probes leaving
 _META = struct.Struct("=IIII")
@@ -194,6 +195,17 @@ class _Round:
         else:
             marks.append([end, now, now])
 
+    def retime(self, j: int, when: float) -> None:
+        """Target ``j`` of this round was really probed at ``when`` (later than marked)."""
+        marks = self.marks
+        for k in range(len(marks) - 1, -1, -1):
+            if marks[k][0] <= j:
+                break
+            if k == 0 or marks[k - 1][0] <= j:
+                if marks[k][1] < when:
+                    marks[k][1] = when
+                return
+
     def limit(self, pos: int, delay: float, now: float, cursor: int) -> int:
         """The index before which every target was reached ``delay`` ago or more."""
         marks = self.marks
@@ -208,16 +220,23 @@ class _Round:
         return max(lim, cursor)
 
     def advance(self, pos: int, cursor: int) -> int:
+        """The first mark a consumer at ``cursor`` has not fully passed; never beyond the
+        last mark, which this round may still extend."""
         marks = self.marks
         k = pos - self.mbase
-        while k < len(marks) and marks[k][0] <= cursor:
+        while k < len(marks) - 1 and marks[k][0] <= cursor:
             k += 1
         return k + self.mbase
 
-    def due(self, pos: int, delay: float) -> float | None:
+    def due(self, pos: int, delay: float, cursor: int) -> float | None:
+        """When a consumer at ``cursor`` may next go on (None: nothing to wait for yet)."""
+        marks = self.marks
         k = pos - self.mbase
-        if k < len(self.marks):
-            return self.marks[k][1] + delay
+        while k < len(marks):
+            m = marks[k]
+            if m[0] > cursor:
+                return m[1] + delay
+            k += 1
         return None
 
     def trim(self) -> None:
@@ -232,14 +251,25 @@ class RouterErrors:
     """One kind of error (type, code) one router sent about our probes: for the rate-limit
     diagnosis (bounded: at most MAX_PREFIXES /24s)."""
 
-    __slots__ = ("count", "first_us", "last_us", "burst", "prefixes")
+    __slots__ = ("count", "first_us", "last_us", "early", "prefixes")
 
     def __init__(self, ts_us: int) -> None:
         self.count = 0
         self.first_us = ts_us
         self.last_us = ts_us
-        self.burst = 0
+        self.early: list[int] = []  # arrival times of the first EARLY errors
         self.prefixes: dict[int, int] = {}  # target /24 -> errors about it
+
+    def burst(self) -> tuple[int, int]:
+        """(errors in the first burst, when its last one came): the opening run of
+        errors with no gap of BURST_GAP_S between two of them."""
+        early = self.early
+        if not early:
+            return 0, self.first_us
+        n = 1
+        while n < len(early) and early[n] - early[n - 1] < BURST_GAP_S * 1e6:
+            n += 1
+        return n, early[n - 1]
 
 
 class SweepStats:
@@ -353,6 +383,9 @@ class SweepStrategy:
         self.rounds: list[_Round] = []  # active rounds, oldest first
         self.created = 0
         self._sendable = n > 0
+        self._token_at: float | None = None  # when the next token makes a due probe go
+        self._now = clock_start  # the engine clock at the last pump
+        self._held: list[tuple[int, int, bytes]] = []  # (round, target, next hop) behind ARP
         self._finished = n == 0
         self._retries_first = not self.counting
         # the probe template: IP header, ICMP header, payload (nonce, time, target, rest)
@@ -460,6 +493,11 @@ class SweepStrategy:
 
     def pump(self, now: float) -> int:
         """Send what is due now, within the token bucket; expire what timed out first."""
+        self._now = now
+        if self._held:
+            self._release_held(now)
+        if not self.counting:
+            self._skip_alive(now)
         self.expire(now)
         if self._finished:
             self._sendable = False
@@ -467,27 +505,22 @@ class SweepStrategy:
         if not self.rounds and self.created == 0:
             self._new_round()
         budget = self.pacer.ready(now, 0)
+        self._token_at = None
         if budget <= 0:
-            self._sendable = self._has_due(now)
+            # waiting for a token: said through next_deadline (at least 1 µs ahead), since
+            # the pacer's own next_at may round to now when a token is 1e-16 short
+            self._sendable = False
+            if self._has_due(now):
+                pacer = self.pacer
+                self._token_at = now + max((1.0 - pacer.tokens) / pacer.rate, 1e-6)
             return 0
         budget = min(budget, BATCH)
         sent = 0
         order = self._order()
-        verdict = self.verdict
         for rnd in order:
             if rnd.next >= self.n:
                 continue
             prev = self._previous(rnd)
-            if prev is not None and not self.counting and rnd.next < prev.next:
-                # a retry round skips the targets alive by now, without waiting for them
-                nxt = verdict.find(0, rnd.next, prev.next)
-                nxt = prev.next if nxt < 0 else nxt
-                if nxt > rnd.next:
-                    rnd.next = nxt
-                    rnd.mark(nxt, now)
-                    prev.gate_pos = prev.advance(prev.gate_pos, nxt)
-                    if rnd.next >= self.n:
-                        continue
             if prev is None:
                 lim = self.n
             else:
@@ -508,8 +541,39 @@ class SweepStrategy:
         if (last is not None and last.marks and not last.last
                 and (self.max_rounds is None or self.created < self.max_rounds)):
             self._new_round()
-        self._sendable = sent >= budget or self._has_due(now)
+        self._sendable = sent >= budget  # else nothing may go before next_deadline()
         return sent
+
+    def _release_held(self, now: float) -> None:
+        """Probes that waited for ARP left when it was answered (or never, when it was not),
+        later than their marks say: their marks move to now, so that the next round's gap
+        and the timeouts count from when they really left."""
+        engine = self.engine
+        still = []
+        for r, j, hop in self._held:
+            if hop not in engine.macs and hop in engine.queued:
+                still.append((r, j, hop))
+                continue
+            for rnd in self.rounds:
+                if rnd.r == r:
+                    rnd.retime(j, now)
+                    break
+        self._held = still
+
+    def _skip_alive(self, now: float) -> None:
+        """Default mode: a retry round passes the targets alive by now at once, without
+        waiting for their turn (nor for a token)."""
+        verdict = self.verdict
+        for rnd in self.rounds:
+            prev = self._previous(rnd)
+            if prev is None or rnd.next >= prev.next:
+                continue
+            nxt = verdict.find(0, rnd.next, prev.next)
+            nxt = prev.next if nxt < 0 else nxt
+            if nxt > rnd.next:
+                rnd.next = nxt
+                rnd.mark(nxt, now)
+                prev.gate_pos = prev.advance(prev.gate_pos, nxt)
 
     def _previous(self, rnd: _Round) -> _Round | None:
         if rnd.r == 0:
@@ -527,8 +591,8 @@ class SweepStrategy:
             prev = self._previous(rnd)
             if prev is None:
                 return True
-            when = prev.due(prev.gate_pos, prev.gap_s)
-            if when is not None and when <= now and prev.next > rnd.next:
+            when = prev.due(prev.gate_pos, prev.gap_s, rnd.next)
+            if when is not None and when <= now:
                 return True
         return False
 
@@ -668,6 +732,8 @@ class SweepStrategy:
             return
         next_hop = hop.gateway.to_bytes(4, "big") if hop.gateway else a4
         engine.send(Probe((j, r), datagram, next_hop, None), now)
+        if next_hop not in engine.macs:  # held until the next hop answers ARP
+            self._held.append((r, j, next_hop))
 
     # --- timeouts ---
     def expire(self, now: float) -> None:
@@ -737,14 +803,19 @@ class SweepStrategy:
         rnd.exp = lim
 
     def next_deadline(self) -> float | None:
-        wake = [self.deadline_at]
+        if self._finished:  # done (the engine looks again at once), or waiting for ARP
+            return None if self.engine.queued else self._now
+        wake = [self.deadline_at, self._token_at]
         for rnd in self.rounds:
             if rnd.exp < rnd.next:
-                wake.append(rnd.due(rnd.exp_pos, rnd.timeout_s))
+                wake.append(rnd.due(rnd.exp_pos, rnd.timeout_s, rnd.exp))
             if rnd.next < self.n:
                 prev = self._previous(rnd)
                 if prev is not None and prev.next > rnd.next:
-                    wake.append(prev.due(prev.gate_pos, prev.gap_s))
+                    gate = prev.due(prev.gate_pos, prev.gap_s, rnd.next)
+                    if gate is not None and self._token_at is not None:
+                        gate = max(gate, self._token_at)  # due, but waiting for a token
+                    wake.append(gate)
         return min((w for w in wake if w is not None), default=None)
 
     def done(self, now: float) -> bool:
@@ -1064,8 +1135,8 @@ class SweepStrategy:
             rec = routers[key] = RouterErrors(ts_us)
         rec.count += 1
         rec.last_us = max(rec.last_us, ts_us)
-        if ts_us - rec.first_us <= BURST_S * 1e6:
-            rec.burst += 1
+        if len(rec.early) < EARLY:
+            rec.early.append(ts_us)
         prefix = target >> 8
         if prefix in rec.prefixes or len(rec.prefixes) < MAX_PREFIXES:
             rec.prefixes[prefix] = rec.prefixes.get(prefix, 0) + 1
@@ -1157,11 +1228,12 @@ class SweepStrategy:
         out = []
         for key, per in silent.items():
             rec = self.routers[key]
-            span_s = (rec.last_us - rec.first_us) / 1e6
-            after = rec.count - rec.burst
+            burst, burst_end = rec.burst()
+            span_s = (rec.last_us - burst_end) / 1e6
+            after = rec.count - burst
             rate = after / span_s if span_s > 0 and after > 0 else None
             out.append({"router": key[0], "type": key[1], "code": key[2],
-                        "errors": rec.count, "burst": rec.burst, "rate_per_s": rate,
+                        "errors": rec.count, "burst": burst, "rate_per_s": rate,
                         "silent": sum(per.values()), "prefixes": sorted(per),
                         "answered": sum(rec.prefixes.get(p, 0) for p in per)})
         out.sort(key=lambda x: (x["router"], x["type"], x["code"]))

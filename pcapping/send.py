@@ -140,12 +140,23 @@ def add_arguments(p: Any) -> None:
     p._has_negative_number_optionals.clear()
 
 
-# option letters and long names that take a value (for normalize_argv's permutation)
-_VALUE_SHORT = set("ciWwtsMIpQlZFCrBx")
-_VALUE_LONG = ("--write", "--file", "--vcount", "--retry", "--backoff", "--reachable",
-               "--rate", "--min-gap")
-_KNOWN_LONG = _VALUE_LONG + ("--json", "--version", "--help", "--generate", "--stats",
-                             "--loop", "--unreach", "--elapsed")
+def _option_table() -> tuple[set[str], dict[str, bool]]:
+    """(short letters that take a value, {long option: takes a value}), from the parser
+    ``add_arguments`` builds: normalize_argv's permutation must know which tokens are
+    values."""
+    import argparse
+
+    p = argparse.ArgumentParser(add_help=True)
+    add_arguments(p)
+    short: set[str] = set()
+    long_opts: dict[str, bool] = {}
+    for opt, action in p._option_string_actions.items():
+        takes = action.nargs != 0
+        if opt.startswith("--"):
+            long_opts[opt] = takes
+        elif takes:
+            short.add(opt[1:])
+    return short, long_opts
 
 
 def _numeric(token: str | None) -> bool:
@@ -154,14 +165,13 @@ def _numeric(token: str | None) -> bool:
     return token is not None and re.fullmatch(r"[+-]?\d+(\.\d*)?", token) is not None
 
 
-def _long_takes_value(token: str) -> bool:
-    name = token.split("=", 1)[0]
+def _long_takes_value(token: str, long_opts: dict[str, bool]) -> bool:
     if "=" in token:
         return False
-    matches = [o for o in _KNOWN_LONG if o.startswith(name)]
-    if name in _KNOWN_LONG:
-        matches = [name]
-    return len(matches) == 1 and matches[0] in _VALUE_LONG
+    if token in long_opts:
+        return long_opts[token]
+    matches = [o for o in long_opts if o.startswith(token)]  # argparse's abbreviations
+    return len(matches) == 1 and long_opts[matches[0]]
 
 
 def normalize_argv(argv: list[str]) -> list[str]:
@@ -173,6 +183,7 @@ def normalize_argv(argv: list[str]) -> list[str]:
     - targets may come before, between and after options (fping and getopt permute):
       they are moved after the options, in their order.
     """
+    value_short, long_opts = _option_table()
     out: list[str] = []
     hosts: list[str] = []
     i = 0
@@ -184,7 +195,7 @@ def normalize_argv(argv: list[str]) -> list[str]:
             break
         if tok.startswith("--"):
             out.append(tok)
-            if _long_takes_value(tok) and i + 1 < n:
+            if _long_takes_value(tok, long_opts) and i + 1 < n:
                 out.append(argv[i + 1])
                 i += 1
             i += 1
@@ -196,7 +207,7 @@ def normalize_argv(argv: list[str]) -> list[str]:
             consumed_next = False
             while k < len(body):
                 ch = body[k]
-                if ch in _VALUE_SHORT:
+                if ch in value_short:
                     rest = body[k + 1:]
                     if rest:
                         pieces.append("-" + ch + rest)

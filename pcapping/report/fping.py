@@ -132,6 +132,14 @@ class FpingTextReport:
         self.width = targets.label_width()
         self.strategy: SweepStrategy | None = None
         self.default_mode = not opts.counting
+        # whether a reply prints anything (else the strategy need not say each one)
+        self.wants_replies = flags.verbose or flags.alive or (
+            flags.per_recv and not self.default_mode)
+        self._alive_lines = flags.verbose or flags.alive
+        self._alive_word = " is alive" if flags.verbose else ""
+        self._alive_end = self._alive_word + "\n"
+        self._addr = targets.addr
+        self._numeric = not getattr(targets, "names", None)  # labels are the addresses
 
     def _label(self, i: int) -> str:
         return self.targets.label(i)
@@ -147,14 +155,18 @@ class FpingTextReport:
     def reply(self, i: int, r: int, src: bytes, ttl: int, nbytes: int, rtt_us: int,
               ts_us: int, first: bool, late: bool) -> None:
         f = self.f
-        if first and (f.verbose or f.alive):
-            line = self._label(i)
-            if f.verbose:
-                line += " is alive"
+        if first and self._alive_lines:
+            same = int.from_bytes(src, "big") == self._addr(i)
+            label = socket.inet_ntoa(src) if same and self._numeric else self._label(i)
             if f.elapsed:
-                line += f" ({sprint_tm(rtt_us)} ms)"
-            self.out(line)
-            self._other(i, src)
+                self.out(f"{label}{self._alive_word} ({sprint_tm(rtt_us)} ms)")
+            elif same:
+                self.out(label + self._alive_end)  # the common line, in one piece
+                return
+            else:
+                self.out(label + self._alive_word)
+            if not same:
+                self.err(f" [<- {socket.inet_ntoa(src)}]")
             self.out("\n")
         if f.per_recv and not self.default_mode:
             s = self.strategy

@@ -8,8 +8,9 @@ is up, and from its client namespace sweeps the lab's sweep block, which the tar
 entirely except three /24s (host unreachable, prohibited, dropped by r2), so 64,766 targets
 must be reported alive.  For every run it reports:
 
-- **wire rate**: echo requests per second as an independent capture on the target's own
-  interface saw them arrive (tcpdump, first to last request): the same clock for every tool;
+- **wire rate**: echo requests per second as an independent capture on r1's interface to the
+  client saw them arrive (tcpdump, first to last request, one target in 16 sampled by
+  address): the same clock for every tool;
 - **alive / missed**: how many targets the tool itself reported alive, and how many of the
   64,766 it missed (0 is the bar);
 - wall time of the whole process and its peak RSS (``os.wait4``).
@@ -90,16 +91,18 @@ SAMPLE = 16  # the watcher sees the targets whose last octet is a multiple of th
 
 
 class Watch:
-    """tcpdump on the target's interface: when echo requests arrived, for one target in
-    SAMPLE (chosen by address, the same for every tool; a full capture would take a core
-    of the two from the tools)."""
+    """tcpdump on r1's interface to the client (the first hop: it sees every request, also
+    those r2 rejects or drops later): when echo requests arrived, for one target in SAMPLE
+    (chosen by address, the same for every tool; a full capture would take a core of the
+    two from the tools)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        iface = "to-r2"
+        iface = "to-client"
         self.proc = subprocess.Popen(
-            in_ns("target", ["tcpdump", "-i", iface, "-w", str(path), "-s", "64", "-B",
-                             "16384", "-U", f"icmp[0] == 8 and ip[19] % {SAMPLE} == 0"]),
+            in_ns("r1", ["tcpdump", "-i", iface, "-w", str(path), "-s", "64", "-B",
+                             "16384", "-U",
+                             f"icmp and icmp[0] == 8 and ip[19] % {SAMPLE} == 0"]),
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         assert self.proc.stderr is not None
         self.proc.stderr.readline()  # "listening on ..."

@@ -54,6 +54,7 @@ from pcapping.errors import PcappingError
 from pcapping.probe.sweep import PAYLOAD_MIN, WIRE_TIMING_MAX_RATE, SweepOptions
 
 MAX_PROBES_PER_TARGET = 65535  # the sequence space of one target
+MAX_RTTS_KEPT = 50_000_000  # -C keeps one 4-byte RTT per probe: 200 MB at most
 SWEEP_BUFFER_BYTES = 16 << 20
 
 
@@ -79,6 +80,10 @@ def wants_sweep(args: Any) -> bool:
 
 
 def _refuse_ping_only(args: Any) -> None:
+    if getattr(args, "family", None) == 6:
+        raise PcappingError("-6: many targets are IPv4 only (one IPv6 target pings as usual)")
+    if getattr(args, "probe_if", None) is not None:
+        raise PcappingError("--probe-if needs a single target")
     if getattr(args, "flood", False):
         raise PcappingError("-f (flood) needs a single target")
     if getattr(args, "outstanding", False):
@@ -283,7 +288,7 @@ def start_event(run: _Run, opts: SweepOptions) -> dict[str, Any]:
             "rate_pps": opts.rate, "timeout_ms": round(opts.timeout * 1000, 3),
             "period_ms": round(opts.period_s * 1000, 3) if opts.counting else None,
             "min_gap_ms": round(opts.min_gap_s * 1000, 3), "size": opts.size,
-            "ttl": opts.ttl, "first_route": ip_str(s.route.next_hop)}
+            "ttl": opts.ttl, "next_hop": ip_str(s.route.next_hop)}
 
 
 def execute(targets: Any, opts: SweepOptions, flags: dict[str, Any], *, out: Any, err: Any,
@@ -297,6 +302,10 @@ def execute(targets: Any, opts: SweepOptions, flags: dict[str, Any], *, out: Any
     unknown = len(targets.unknown)
     if not len(targets):
         return None, 2 if unknown else 1
+    if opts.report_all and opts.count and len(targets) * opts.count > MAX_RTTS_KEPT:
+        raise PcappingError(f"-C {opts.count} for {len(targets)} targets would keep "
+                            f"{len(targets) * opts.count} RTTs: use -c (per-target summaries)"
+                            " or fewer targets")
     report: Any
     if json_emit is not None:
         report = FpingJsonReport(targets, opts, json_emit)

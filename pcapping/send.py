@@ -106,13 +106,29 @@ _SWEEP_OPTIONS: list[tuple[tuple[str, ...], str, dict[str, Any], str]] = [
 ]
 SWEEP_DESTS = tuple(dest for _f, dest, _k, _t in _SWEEP_OPTIONS)
 
+MANY_TARGETS_HELP = """\
+many targets (several HOSTs, -g or -F; fping 5.1's output and exit status):
+  ping's letters keep their meaning; with many targets they are fping's options thus:
+    -c N       probes per target (fping -c)   -i SECONDS between probes to one target (fping -p)
+    -W SECONDS wait for each answer (fping -t; default 0.5, or -i up to 2 with -c/-l)
+    -s SIZE    payload bytes, at least 20 (fping -b); -s alone: statistics (fping -s)
+    -l alone   loop until interrupted (fping -l); -a alive only, -A show addresses,
+    -t TTL (fping -H), -Q TOS (fping -O), -M dont clears DF (set by default), -q, -D, -I
+  fping's -f FILE is -F FILE here (-f is ping's flood); its -i (a gap between any two
+  probes) is --rate PPS here.  Exit status: 0 every target alive, 1 some not, 2 a name
+  did not resolve (-x N: 0 when N answered)."""
+
 
 def add_arguments(p: Any) -> None:
     """``pcapping send``'s options: iputils ping's letters, defaults from PingOptions, and
     fping's for many targets (``pcapping/many.py``)."""
+    import argparse
+
+    p.formatter_class = argparse.RawDescriptionHelpFormatter
+    p.epilog = MANY_TARGETS_HELP
     p.add_argument("host", nargs="*", metavar="HOST",
                    help="name or IPv4 address; several (or -g, -F) probe many targets at once,"
-                   " fping-style")
+                   " fping-style (see below)")
     for flags, dest, kw, text in _OPTIONS + _SWEEP_OPTIONS:
         if kw.get("action") == "store_true":
             p.add_argument(*flags, dest=dest, help=text, **kw)

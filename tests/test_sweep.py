@@ -695,6 +695,9 @@ def test_dispatch_keeps_single_target_ping() -> None:
     (["-g", "10.0.0.0/40"], "netmask must be between 1 and 32 (is: 40)"),
     (["-F", "/nonexistent/file"], "/nonexistent/file"),
     (["-g", "-F", "x"], "-F reads the targets from a file"),
+    (["-6", "a", "b"], "-6: many targets are IPv4 only"),
+    (["--probe-if", "eth0", "a", "b"], "--probe-if needs a single target"),
+    (["-C", "1000", "-g", "10.0.0.0/8"], "would keep 16777214000 RTTs"),
 ])
 def test_bad_input_is_one_line_and_exit_2(argv: list[str], words: str,
                                          capsys: pytest.CaptureFixture[str]) -> None:

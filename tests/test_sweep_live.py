@@ -286,3 +286,20 @@ def test_single_target_is_still_ping(sweep_lab: LabSpec) -> None:
     assert out.returncode == 0
     assert out.stdout.startswith(f"PING {host(sweep_lab.sweep_alive, 1)} ")
     assert "1 packets transmitted, 1 received" in out.stdout
+
+
+def test_library_sweep(sweep_lab: LabSpec) -> None:
+    code = (
+        "import json, pcapping\n"
+        f"r = pcapping.sweep(generate='{host(sweep_lab.sweep_alive, 0)}/29', rate=5000)\n"
+        f"r2 = pcapping.sweep(['{host(sweep_lab.sweep_dropped, 1)}'], retries=0, count=None,"
+        " timeout_s=0.2)\n"
+        "print(json.dumps([r.summary, r.exit_status, r2.summary, r2.exit_status,"
+        " sorted({e['event'] for e in r.events})]))\n")
+    out = netns_run(sweep_lab, "client", [sys.executable, "-c", code], env=repo_env(),
+                    cwd=REPO_ROOT)
+    assert out.returncode == 0, out.stderr
+    summary, status, summary2, status2, kinds = json.loads(out.stdout)
+    assert (summary["targets"], summary["alive"], status) == (6, 6, 0)
+    assert (summary2["alive"], summary2["unreachable_no_answer"], status2) == (0, 1, 1)
+    assert kinds == ["reply", "start", "summary", "target"]

@@ -21,7 +21,7 @@ from pcapping.probe.resolve import ArpResolver
 from pcapping.probe.sweep import SweepOptions, SweepStrategy
 from pcapping.probe.targets import RoutePlan
 from pcapping.wire.arp import ARPPacket
-from pcapping.wire.checksum import internet_checksum
+from pcapping.wire.checksum import checksum_ok, internet_checksum
 from pcapping.wire.ethernet import EthernetHeader
 
 ME = bytes([10, 77, 1, 2])
@@ -116,6 +116,11 @@ class SweepNet:
                 self._queue(self.now + 50e-6, reply)
             return
         dst = int.from_bytes(frame[30:34], "big")
+        total = int.from_bytes(frame[16:18], "big")
+        # every probe must be a valid echo request: IPv4 and ICMP checksums, its length
+        assert frame[12:14] == b"\x08\x00" and frame[14] == 0x45 and frame[34] == 8, frame
+        assert checksum_ok(frame[14:34]) and checksum_ok(frame[34:14 + total]), frame.hex()
+        assert len(frame) == 14 + total
         self.count += 1
         if self.record:
             self.sent.append((self.now, dst, frame if self.keep_frames else b""))

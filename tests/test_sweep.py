@@ -707,3 +707,16 @@ def test_bad_input_is_one_line_and_exit_2(argv: list[str], words: str,
     err = capsys.readouterr().err
     lines = err.splitlines()
     assert len(lines) == 1 and lines[0].startswith("pcapping: ") and words in lines[0], err
+
+
+@pytest.mark.parametrize(("df", "size", "pattern"), [(True, 56, None), (False, 57, b"\x01\x02"),
+                                                    (True, 20, None), (False, 1400, None)])
+def test_probes_that_leave_are_valid_in_every_shape(df: bool, size: int,
+                                                   pattern: bytes | None) -> None:
+    """The send loop's in-line fill (batched and not): the fake network checks the IPv4 and
+    ICMP checksums and the length of every probe it is handed."""
+    opts = SweepOptions(rate=100000, df=df, size=size, pattern=pattern, count=2, period_s=0.01)
+    s, _c, net, _ = run_sweep(RangeTargets(NET + 1, NET + 300), opts, alive_after(0.0002),
+                              resolved=False)
+    assert net.count == 600 and s.stats.received == 600
+    assert {len(f) for _t, _d, f in net.sent} == {14 + 28 + size}

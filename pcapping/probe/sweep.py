@@ -388,14 +388,13 @@ class SweepStrategy:
         self._held: list[tuple[int, int, bytes]] = []  # (round, target, next hop) behind ARP
         self._finished = n == 0
         self._retries_first = not self.counting
-        # the probe template: IP header, ICMP header, payload (nonce, time, target, rest)
         if time_departures:
             self.departures = {}
             self.record_own = True
         rounds = opts.rounds if opts.rounds is not None else 1
         self._timeout_us = [opts.round_timeout(r) * 1e6 for r in range(min(rounds, 256))]
         self.l3 = engine.link.l3_offset
-        self._build_template()
+        self._build_template()  # IP header, ICMP header, payload (nonce, time, target, rest)
         self.fast = self._make_fast()  # type: ignore[method-assign]
         self._frame = bytearray(engine.link.header(b"\0" * 6)) + self._datagram
         self._hdr_mac: bytes | None = None

@@ -66,7 +66,7 @@ def inner(target: str, n: int, interval: float) -> None:
             wire.append((d.ts - sent.pop(seq)) * 1000)
     watch.close()
 
-    scapy_rtts: list[float] = []
+    scapy_rtts: list[float] | None = []
     try:
         from scapy.all import ICMP, IP, conf, sr1  # type: ignore[import-untyped]
 
@@ -78,7 +78,7 @@ def inner(target: str, n: int, interval: float) -> None:
                 scapy_rtts.append((ans.time - req.sent_time) * 1000)
             time.sleep(interval)
     except ImportError:
-        pass
+        scapy_rtts = None  # (the bench extra: pip install -e '.[bench]')
 
     kmed = statistics.median(kernel) if kernel else float("nan")
     print(f"path: client -> {target} (2 routed hops, veth), n={n}, interval={interval}s")
@@ -86,6 +86,9 @@ def inner(target: str, n: int, interval: float) -> None:
     rows = (("pcapping", ours), ("kernel ping", kernel), ("ping (wire)", wire),
             ("scapy sr1", scapy_rtts))
     for name, rtts in rows:
+        if rtts is None:
+            print(f"{name:<12} (not installed)")
+            continue
         if not rtts:
             print(f"{name:<12} {0:>7}")
             continue

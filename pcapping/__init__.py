@@ -5,6 +5,7 @@ Library API (see DESIGN.md):
 - ``read_capture(path) -> Iterator[Decoded]`` streams pcap/pcapng in constant memory;
 - ``Decoded.to_dict()`` is the ``sniff --json`` object;
 - ``ping(host, count=..., ...)`` runs ``send`` and returns its events and statistics;
+- ``trace(host, method=..., ...)`` runs ``trace`` and returns its events and summary;
 - ``sweep(targets | generate=NET/LEN | file=..., count=..., rate=...)`` runs a many-target
   ``send`` (fping-style) and returns its JSON events, summary and exit status.
 """
@@ -20,7 +21,7 @@ from pcapping.errors import DecodeError, Malformed, PcappingError, Truncated
 __version__ = "0.1.0"
 __all__ = [
     "DecodeError", "Decoded", "LinkType", "Malformed", "PcappingError", "Truncated",
-    "decode_frame", "ping", "read_capture", "sweep",
+    "decode_frame", "ping", "read_capture", "sweep", "trace",
 ]
 
 
@@ -47,3 +48,10 @@ def sweep(targets: list[str] | None = None, **options: Any) -> Any:
     from pcapping.many import sweep as _sweep
 
     return _sweep(targets, **options)
+
+
+def trace(host: str, **options: Any) -> Any:
+    """Run ``pcapping trace`` from Python; returns its events, summary and exit status."""
+    from pcapping.trace import trace as _trace
+
+    return _trace(host, **options)

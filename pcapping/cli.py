@@ -20,6 +20,7 @@ from pcapping.errors import PcappingError
 COMMANDS: dict[str, tuple[str, str]] = {
     "send": ("pcapping.send", "ping HOST with hand-built frames over libpcap"),
     "sniff": ("pcapping.sniff", "decode ICMP and ARP like tcpdump"),
+    "trace": ("pcapping.trace", "the path to HOST hop by hop, and what each hop changed"),
     "lab": ("pcapping.lab", "a network of namespaces to try it on"),
 }
 

@@ -9,6 +9,13 @@ IPv6 (EtherType 0x86DD on every link type) is decoded by ``pcapping.decode6``:
 ``Decoded.ip6``, ``ip6_ext`` (the extension chain), ``icmp6`` and ``ndp``, and the
 ``ip6`` / ``icmp6`` JSON layers documented there.
 
+Link types beyond Ethernet, SLL, raw IP and loopback, and everything carried inside
+another protocol (tunnels, MPLS, PPPoE, MACsec, LLC/SNAP, ...), are decoded by
+``pcapping.decap``; the innermost IPv4/ICMP/ARP then land in ``ip``/``icmp``/``arp`` as
+usual, the outer IPv4 header in ``outer_ip`` and the headers in between in ``encap``.
+The network layer is one dispatch, ``_NETWORK`` (EtherType -> decoder), used at every
+depth, so a protocol registered there is decoded inside every encapsulation too.
+
 ``tally()`` is the same decision process without building any objects, for
 ``sniff -q`` on large files; ``tests/test_properties.py`` checks it agrees with
 ``decode_frame`` frame for frame (fixtures and mutated bytes).
@@ -18,12 +25,13 @@ from __future__ import annotations
 
 import struct
 from enum import IntEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pcapping.decode6 import count6, decode_ipv6, layers6, probe_dict, tally6
 from pcapping.errors import DecodeError, Malformed, Truncated
 from pcapping.wire.arp import ARPPacket
 from pcapping.wire.ethernet import EthernetHeader, mac_str
+from pcapping.wire.ext import extension_dict
 from pcapping.wire.icmp import (
     ERROR_TYPES,
     ICMPEcho,
@@ -38,19 +46,45 @@ from pcapping.wire.ipv4 import IPv4Header, ip_str
 from pcapping.wire.ipv6 import ExtChain, IPv6Header
 from pcapping.wire.ndp import NDPMessage
 from pcapping.wire.sll import LinuxSLL, LinuxSLL2, NullHeader
+from pcapping.wire.tunnelports import TUNNEL_PORTS as _TUNNEL_PORTS
+
+if TYPE_CHECKING:
+    from pcapping.decap import Encap
+
+# decap (link types beyond the four here, tunnels, encapsulations) is imported the first
+# time a frame needs it: plain Ethernet, and `send`, never load it.
+_DECAP_LINKTYPES = frozenset((7, 9, 50, 51, 104, 107, 129, 166, 226, 242, 281, 284, 285))
+
+
+def _decap():  # noqa: ANN202
+    from pcapping import decap
+
+    return decap
 
 
 class LinkType(IntEnum):
     NULL = 0
     ETHERNET = 1
+    ARCNET_BSD = 7
+    PPP = 9
     RAW_OPENBSD = 14
     RAW_DLT = 12
+    PPP_SERIAL = 50
+    PPP_ETHER = 51
     RAW = 101
+    C_HDLC = 104
     LOOP = 108
     LINUX_SLL = 113
+    ARCNET_LINUX = 129
+    PPP_PPPD = 166
+    IPNET = 226
     IPV4 = 228
     IPV6 = 229
+    IPOIB = 242
     LINUX_SLL2 = 276
+    DSA_TAG_BRCM = 281
+    DSA_TAG_DSA = 284
+    DSA_TAG_EDSA = 285
 
 
 RAW_TYPES = frozenset((12, 14, 101, 228, 229))
@@ -58,12 +92,19 @@ LinkHeader = EthernetHeader | LinuxSLL | LinuxSLL2 | NullHeader
 
 
 class Decoded:
-    """A decoded frame: every layer that could be decoded, plus the problems met."""
+    """A decoded frame: every layer that could be decoded, plus the problems met.
+
+    ``ip``, ``icmp`` and ``arp`` are the innermost ones; a frame that carries them inside
+    a tunnel also has ``outer_ip`` (the outermost IPv4 header) and ``encap`` (the headers
+    in between, outermost first: ``decap.Encap`` values).  ``net_end`` bounds the
+    innermost network layer when an encapsulation ends before the frame does.
+    """
 
     __slots__ = (
         "frame", "ts_sec", "ts_usec", "caplen", "length", "linktype", "data",
         "link", "ethertype", "l3_offset", "arp", "ip", "l4_offset", "l4_end", "icmp",
         "problems", "truncated", "malformed", "ip6", "ip6_ext", "icmp6", "ndp",
+        "outer_ip", "encap", "net_end",
     )
 
     def __init__(
@@ -91,6 +132,9 @@ class Decoded:
         self.problems: list[str] = []
         self.truncated = False  # some layer wanted more bytes than were captured
         self.malformed = False  # some header made no sense
+        self.outer_ip: IPv4Header | None = None
+        self.encap: list[Encap] | None = None
+        self.net_end: int | None = None
 
     @property
     def ts(self) -> float:
@@ -117,6 +161,18 @@ class Decoded:
             self.malformed = True
 
     def to_dict(self) -> dict[str, Any]:
+        """The ``sniff --json`` object.
+
+        Besides DESIGN.md's keys: ``"outer_ip"`` (the outermost IPv4 header of a tunnelled
+        frame, with ``ip``'s fields) and ``"encap"`` (a list of ``{"type": ...}`` objects,
+        one per header between the link and the innermost network layer, e.g.
+        ``{"type": "udp", ...}, {"type": "vxlan", "vni": 42, ...}, {"type": "eth", ...}``;
+        see ``decap.encap_dicts``); the link header of the newer link types under its own
+        key (``"ppp"``, ``"chdlc"``, ``"ipoib"``, ``"ipnet"``, ``"arcnet"``, ``"pppoe"``).
+        An IPv4 header that could not be decoded (cut, bogus IHL) still gives the fields
+        whose bytes are there, and a cut ICMP header its type, code, checksum and
+        identifier, with ``null`` for the rest and for the checksum verdict.
+        """
         out: dict[str, Any] = {
             "frame": self.frame, "ts": round(self.ts, 6), "caplen": self.caplen,
             "len": self.length,
@@ -139,12 +195,30 @@ class Decoded:
             out["sll"] = sll
         elif isinstance(link, NullHeader):
             out["null"] = {"family": link.family}
+        elif link is not None:
+            named = _decap().link_dict(link)
+            if named is not None:
+                out[named[0]] = named[1]
+        if self.outer_ip is not None:
+            out["outer_ip"] = ip_dict(self.outer_ip)
+        if self.encap:
+            out["encap"] = _decap().encap_dicts(self.encap)
         if self.arp is not None:
             out["arp"] = arp_dict(self.arp)
-        if self.ip is not None:
-            out["ip"] = ip_dict(self.ip)
-        if self.icmp is not None:
-            out["icmp"] = icmp_dict(self.icmp)
+        ip = self.ip
+        end = len(self.data) if self.net_end is None else self.net_end
+        if ip is not None:
+            out["ip"] = ip_dict(ip)
+            if self.icmp is not None:
+                out["icmp"] = icmp_dict(self.icmp)
+            elif ip.protocol == 1 and not ip.frag_offset:
+                partial = _decap().icmp_partial(self.data, self.l4_offset, self.l4_end)
+                if partial is not None:
+                    out["icmp"] = partial
+        elif self.ethertype == 0x0800:
+            partial = _decap().ip_partial(self.data, self.l3_offset, end)
+            if partial is not None:
+                out["ip"] = partial
         layers6(self, out)
         out["problems"] = list(self.problems)
         return out
@@ -197,6 +271,9 @@ def icmp_dict(msg: ICMPMessage) -> dict[str, Any]:
         if msg.pointer is not None:
             out["pointer"] = msg.pointer
         out["quoted"] = quoted_dict(msg.quoted)
+        found = msg.extension  # RFC 4884 (MPLS, interface objects): wire/ext.py
+        if found is not None:
+            out["extension"] = extension_dict(found)
     return out
 
 
@@ -230,22 +307,52 @@ def decode_frame(
     length: int | None = None,
 ) -> Decoded:
     """Decode one captured frame; never raises (problems are data on the result)."""
-    data = bytes(data)
+    if type(data) is not bytes:  # (bytes(b) of bytes is b itself, but the call costs)
+        data = bytes(data)
     d = Decoded(data, linktype, frame, ts_sec, ts_usec, len(data) if length is None else length)
     try:
-        _decode_link(d, data, linktype)
+        if linktype == 1:  # (Ethernet inline: the common case)
+            link = EthernetHeader.parse(data)
+            d.link, d.ethertype, d.l3_offset = link, link.ethertype, link.header_length
+        else:
+            bound = _decode_link(d, data, linktype)
+            if bound is not None:  # a link header that says where its payload ends (PPPoE)
+                data = bound
+                d.net_end = len(bound)
         if d.ethertype == 0x0800:
             _decode_ipv4(d, data)
         elif d.ethertype == 0x0806:
             d.arp = ARPPacket.parse(data[d.l3_offset :])
-        elif d.ethertype == 0x86DD:
-            decode_ipv6(d, data)
+        elif d.ethertype is not None:
+            _decode_network(d, data)
     except DecodeError as exc:
         d._problem(exc)
     return d
 
 
-def _decode_link(d: Decoded, data: bytes, linktype: int) -> None:
+def _decode_arp(d: Decoded, data: bytes) -> None:
+    d.arp = ARPPacket.parse(data[d.l3_offset :])
+
+
+def _decode_network(d: Decoded, data: bytes) -> None:
+    """The network layer at ``d.l3_offset`` for ``d.ethertype``, through any number of
+    encapsulations (``decap.step`` takes one header at a time; ``data`` is cut where the
+    encapsulation that bounds the next layer ends)."""
+    step = _decap().step
+    while True:
+        handler = _NETWORK.get(d.ethertype)  # type: ignore[arg-type]
+        if handler is not None:
+            if len(data) != len(d.data):
+                d.net_end = len(data)
+            handler(d, data)
+            return
+        nxt = step(d, data)
+        if nxt is None:
+            return
+        data = nxt
+
+
+def _decode_link(d: Decoded, data: bytes, linktype: int) -> bytes | None:
     if linktype == 1:
         link = EthernetHeader.parse(data)
         d.link, d.ethertype, d.l3_offset = link, link.ethertype, link.header_length
@@ -272,6 +379,8 @@ def _decode_link(d: Decoded, data: bytes, linktype: int) -> None:
         d.link, d.l3_offset = null, 4
         d.ethertype = 0x0800 if null.family == 2 else 0x86DD if null.family in (
             10, 24, 28, 30) else None
+    elif linktype in _DECAP_LINKTYPES:
+        return _decap().LINKS[linktype](d, data)
     else:
         raise Malformed("link", f"unsupported link type {linktype}")
 
@@ -290,9 +399,28 @@ def _decode_ipv4(d: Decoded, data: bytes) -> None:
     else:
         d.l4_end = end
         whole = True
-    if ip.protocol != 1 or ip.frag_offset:
-        return  # a non-first fragment carries no ICMP header
+    proto = ip.protocol
+    if proto != 1 or ip.frag_offset:  # a non-first fragment carries no ICMP header
+        if ip.frag_offset:
+            return
+        if proto == 17:  # a tunnel only to or from a tunnel's port: look before calling
+            if d.l4_end - begin < 4 or not (
+                    (data[begin] << 8 | data[begin + 1]) in _TUNNEL_PORTS
+                    or (data[begin + 2] << 8 | data[begin + 3]) in _TUNNEL_PORTS):
+                return
+        elif not (proto == 47 or proto == 4 or proto == 41 or proto == 103):
+            return
+        inner = _decap().enter_ip(d, data, proto, begin, d.l4_end)
+        if inner is not None:
+            _decode_network(d, inner)
+        return
     d.icmp = parse_icmp(data[begin : d.l4_end], verify=whole and not ip.mf)
+
+
+_TUNNEL_HIGH = bytes(1 if any(p >> 8 == b for p in _TUNNEL_PORTS) else 0 for b in range(256))
+
+# EtherType -> decoder of the network layer at d.l3_offset, at any depth of encapsulation.
+_NETWORK = {0x0800: _decode_ipv4, 0x0806: _decode_arp, 0x86DD: decode_ipv6}
 
 
 # -- the summary path -------------------------------------------------------
@@ -321,11 +449,17 @@ class Tally:
         self.bad_icmp6_checksum = 0
 
     def add(self, d: Decoded) -> None:
-        """Count one frame decoded by ``decode_frame`` (the reference for ``tally``)."""
+        """Count one frame decoded by ``decode_frame`` (the reference for ``tally``).
+
+        A tunnelled frame counts once: as IPv4 when any IPv4 header was decoded, with a bad
+        IPv4 checksum when any of its IPv4 headers has one, and by its innermost ICMP.
+        """
         self.frames += 1
         if d.arp is not None:
             self.arp += 1
-        if d.ip is not None:
+        if d.outer_ip is not None:
+            self._add_tunnelled(d)
+        elif d.ip is not None:
             self.ipv4 += 1
             if not d.ip.checksum_ok:
                 self.bad_ip_checksum += 1
@@ -342,6 +476,20 @@ class Tally:
         if d.malformed:
             self.undecodable += 1
 
+    def _add_tunnelled(self, d: Decoded) -> None:
+        self.ipv4 += 1
+        headers = [d.outer_ip, d.ip] + [e.header for e in d.encap or () if e.kind == "ipv4"]
+        if any(h is not None and not h.checksum_ok for h in headers):
+            self.bad_ip_checksum += 1
+        ip = d.ip
+        if ip is not None and ip.protocol == 1 and not ip.frag_offset:
+            self.icmp += 1
+            if d.icmp is not None:
+                key = (d.icmp.icmp_type, d.icmp.code)
+                self.icmp_types[key] = self.icmp_types.get(key, 0) + 1
+                if d.icmp.checksum_ok is False:
+                    self.bad_icmp_checksum += 1
+
     def as_tuple(self) -> tuple:
         return (self.frames, self.arp, self.ipv4, self.icmp, dict(self.icmp_types),
                 self.bad_ip_checksum, self.bad_icmp_checksum, self.truncated, self.undecodable,
@@ -352,7 +500,8 @@ def tally(t: Tally, data: bytes, linktype: int) -> None:
     """Count one frame like ``Tally.add(decode_frame(data, linktype))``, without objects.
 
     Ethernet is walked inline with the checksums computed in place (the common case of
-    a big capture); other link types go through ``decode_frame``.
+    a big capture); other link types, and Ethernet frames that may hold a tunnel or an
+    encapsulation (``decap``), go through ``decode_frame``.
     """
     if linktype != 1:
         t.add(decode_frame(data, linktype))
@@ -364,12 +513,13 @@ def tally(t: Tally, data: bytes, linktype: int) -> None:
         return
     off = 14
     etype = (data[12] << 8) | data[13]
-    while etype == 0x8100 or etype == 0x88A8 or etype == 0x9100 or etype == 0x9200:
-        if n < off + 4:
-            t.truncated += 1
-            return
-        etype = (data[off + 2] << 8) | data[off + 3]
-        off += 4
+    if etype != 0x0800:  # (untagged IPv4, the common case, skips the tag loop's tests)
+        while etype == 0x8100 or etype == 0x88A8 or etype == 0x9100 or etype == 0x9200:
+            if n < off + 4:
+                t.truncated += 1
+                return
+            etype = (data[off + 2] << 8) | data[off + 3]
+            off += 4
     if etype == 0x0800:
         if n < off + 20:
             t.truncated += 1
@@ -396,7 +546,23 @@ def tally(t: Tally, data: bytes, linktype: int) -> None:
         if cut:
             t.truncated += 1
             end = n
-        if data[off + 9] != 1:
+        proto = data[off + 9]
+        if proto != 1:
+            if proto == 17 or proto == 47 or proto == 4 or proto == 41 or proto == 103:
+                # maybe a tunnel (UDP: a tunnel port's high byte first, the cheap test most
+                # ports fail): take back what was counted and decode the frame fully
+                if proto != 17 or (end >= begin + 4 and (
+                        (_TUNNEL_HIGH[data[begin]] and (data[begin] << 8 | data[begin + 1])
+                         in _TUNNEL_PORTS)
+                        or (_TUNNEL_HIGH[data[begin + 2]]
+                            and (data[begin + 2] << 8 | data[begin + 3]) in _TUNNEL_PORTS))):
+                    t.frames -= 1
+                    t.ipv4 -= 1
+                    if not h or h % 0xFFFF:
+                        t.bad_ip_checksum -= 1
+                    if cut:
+                        t.truncated -= 1
+                    t.add(decode_frame(data, 1))
             return
         frag = (data[off + 6] << 8) | data[off + 7]
         if frag & 0x1FFF:
@@ -422,9 +588,14 @@ def tally(t: Tally, data: bytes, linktype: int) -> None:
         t.arp += 1
     elif etype == 0x86DD:
         tally6(t, data, off)
+    elif etype <= 1500 or etype in _DEEP_ETHERTYPES:  # LLC, MPLS, PPPoE, MACsec, ...
+        t.frames -= 1
+        t.add(decode_frame(data, 1))
 
 
 _from_bytes = int.from_bytes
+# EtherTypes under which decap finds more layers (so tally decodes those frames fully)
+_DEEP_ETHERTYPES = frozenset((0x8847, 0x8848, 0x8863, 0x8864, 0x88E5, 0x6558))
 
 
 __all__ = [

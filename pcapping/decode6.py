@@ -38,8 +38,10 @@ JSON (``Decoded.to_dict()``), layers present only when decoded::
                        "proto": 58, "ext": [...],
                        "icmp6": {"type", "code", "id", "seq", "checksum", "checksum_ok"},
                        "sport": 33434, "dport": 33435, "problem": "..."},
-            "extension": {"version": 2, "checksum_ok": true,
-                          "objects": [{"class": 2, "ctype": 1, "len": 8}]},
+            "extension": {"compliant": true, "length": 12, "version": 2,   # RFC 4884,
+                          "checksum": 63487, "checksum_ok": true,        # as IPv4's
+                          "objects": [{"class": 1, "ctype": 1, "length": 8,
+                                       "kind": "mpls", "mpls": [...]}]},
             "target": "fe80::2", "destination": "...",   # NS, NA, redirect
             "router": false, "solicited": true, "override": true,   # NA
             "hop_limit": 64, "managed": false, "other": false, "preference": 0,
@@ -74,7 +76,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from pcapping.errors import DecodeError, Truncated
-from pcapping.wire.ext import ICMPExtension
+from pcapping.wire.ext import extension_dict, locate_extension
 from pcapping.wire.extecho import ExtEchoReply, ExtEchoRequest, ext_echo_of
 from pcapping.wire.icmp6 import (
     ICMP6Echo,
@@ -385,12 +387,13 @@ def probe_dict(msg: Any) -> dict[str, Any] | None:
     return None
 
 
-def _ext_dict(ext: ICMPExtension | None) -> dict[str, Any] | None:
-    if ext is None:
+def _ext_dict(msg: ICMP6Error) -> dict[str, Any] | None:
+    """The RFC 4884 extension of a Time Exceeded or Destination Unreachable (its length
+    field in 64-bit words), as IPv4's: MPLS stacks and interface objects decoded."""
+    if msg.icmp_type not in (1, 3):
         return None
-    return {"version": ext.version, "checksum_ok": ext.checksum_ok,
-            "objects": [{"class": o.class_num, "ctype": o.c_type, "len": o.length}
-                        for o in ext.objects]}
+    found = locate_extension(msg.payload, msg.rest[0], 8)
+    return None if found is None else extension_dict(found)
 
 
 def quoted6_dict(q: QuotedDatagram6) -> dict[str, Any]:
@@ -426,7 +429,7 @@ def icmp6_dict(msg: ICMP6Message, nd: NDPMessage | None) -> dict[str, Any]:
         if msg.pointer is not None:
             out["pointer"] = msg.pointer
         out["quoted"] = quoted6_dict(msg.quoted)
-        ext = _ext_dict(msg.extension)
+        ext = _ext_dict(msg)
         if ext is not None:
             out["extension"] = ext
     else:

@@ -8,12 +8,14 @@ and quoted by an ICMP port unreachable, with ``compare_tails``.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import random
 import re
 import shutil
 import struct
 import subprocess
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +27,19 @@ from pcapping.io.pcapfile import PcapReader, PcapWriter
 from pcapping.tcpdump.formatter import TcpdumpFormatter, split_records
 from pcapping.wire.checksum import internet_checksum
 
+
+def _load_compare():  # noqa: ANN202
+    """scripts/compare_tcpdump.py as a module (its kind_of is the tests' too)."""
+    path = Path(__file__).resolve().parents[1] / "scripts" / "compare_tcpdump.py"
+    spec = importlib.util.spec_from_file_location("compare_tcpdump", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("compare_tcpdump", module)
+    spec.loader.exec_module(module)
+    return module
+
+
+compare_tcpdump = _load_compare()
 TCPDUMP = shutil.which("tcpdump")
 needs_tcpdump = pytest.mark.skipif(TCPDUMP is None, reason="tcpdump not installed")
 ETHER = bytes.fromhex("020000000001" "020000000002" "0800")

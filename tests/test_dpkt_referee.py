@@ -84,11 +84,14 @@ def check_frame(data: bytes, linktype: int) -> list[str]:
 
     try:
         link, off, etype = _dpkt_link(data, linktype)
-    except dpkt.UnpackError as exc:  # NeedData included
-        if not d.problems:
+    except (dpkt.UnpackError, IndexError) as exc:  # NeedData; dpkt's MPLS guess can index
+        if not d.problems and not d.encap:  # an empty payload (pcapping records the stack)
             out.append(f"dpkt cannot parse the link layer ({exc!r}), pcapping saw no problem")
         return out
     _compare_link(d, link, linktype, same)
+    if d.encap or d.outer_ip is not None:  # decapsulated: dpkt referees the outer layers
+        _compare_outer(d, data, off, etype, same)
+        return out
     if d.link is not None or linktype in (101, 228, 229):
         if etype is not None:
             same("ethertype", d.ethertype, etype)
@@ -100,6 +103,25 @@ def check_frame(data: bytes, linktype: int) -> list[str]:
     if d.ethertype == 0x86DD and etype == 0x86DD:
         _compare_ip6(d, data, off, same, out)
     return out
+
+
+def _compare_outer(d: Decoded, data: bytes, off: int, etype: int | None, same) -> None:
+    """The link's EtherType, and the IPv4 header a tunnel was entered from."""
+    link = d.link
+    ours = link.ethertype if isinstance(link, EthernetHeader) else getattr(
+        link, "protocol", None)
+    if etype is not None and ours is not None:
+        same("link ethertype", ours, etype)
+    if d.outer_ip is None or etype != 0x0800:
+        return
+    ref = dpkt.ip.IP(data[off:])
+    ip = d.outer_ip
+    same("outer ip src", ip.src, ref.src)
+    same("outer ip dst", ip.dst, ref.dst)
+    same("outer ip proto", ip.protocol, ref.p)
+    same("outer ip len", ip.total_length, ref.len)
+    same("outer ip checksum verdict", ip.checksum_ok,
+         dpkt.in_cksum(data[off: off + ref.hl * 4]) == 0)
 
 
 def _compare_link(d: Decoded, link: object, linktype: int, same) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import struct
 from pathlib import Path
 
 from hypothesis import HealthCheck, assume, given, settings
@@ -21,9 +22,32 @@ from pcapping.decode import Tally, decode_frame, tally
 from pcapping.errors import DecodeError, Malformed
 from pcapping.io.pcapfile import PcapReader
 from pcapping.wire.arp import ARPPacket
+from pcapping.wire.encap import (
+    ERSPAN,
+    GRE,
+    LLC,
+    PIM,
+    SNAP,
+    VXLAN,
+    BCMLIShim,
+    Geneve,
+    MACsecTag,
+    MPLSLabel,
+    PPPoE,
+    UDPHeader,
+    parse_label_stack,
+)
 from pcapping.wire.ethernet import TAG_TYPES, EthernetHeader, VLANTag
 from pcapping.wire.icmp import ERROR_TYPES, ICMPEcho, ICMPError, ICMPOther, parse_icmp, parse_quoted
 from pcapping.wire.ipv4 import IPv4Header
+from pcapping.wire.links import (
+    ARCnetHeader,
+    CiscoHDLC,
+    FrameRelayHeader,
+    IPNetHeader,
+    IPoIBHeader,
+    PPPHeader,
+)
 from pcapping.wire.sll import LinuxSLL, LinuxSLL2, NullHeader
 
 if os.environ.get("PCAPPING_HYPOTHESIS_PROFILE"):
@@ -32,7 +56,9 @@ elif settings.get_current_profile_name() == "default":
     settings.load_profile("fast")
 
 CAPTURES = Path(__file__).resolve().parent.parent / "captures"
-LINKTYPES = (0, 1, 12, 101, 108, 113, 228, 229, 276)
+LINKTYPES = (0, 1, 12, 101, 108, 113, 228, 229, 276,
+             # decoded by pcapping.decap
+             7, 9, 50, 51, 104, 107, 129, 166, 226, 242, 281, 284, 285)
 
 
 def _fixture_frames() -> list[tuple[bytes, int]]:
@@ -137,6 +163,137 @@ def test_ipv4_round_trip(value: IPv4Header) -> None:
 @given(icmp)
 def test_icmp_round_trip(value) -> None:
     assert parse_icmp(value.encode())._replace(checksum=None) == value
+
+
+# -- the tunnel, encapsulation and link-header codecs --------------------------
+
+u24 = st.integers(0, 0xFFFFFF)
+u20 = st.integers(0, 0xFFFFF)
+words = st.integers(0, 63).flatmap(lambda n: st.binary(min_size=4 * n, max_size=4 * n))
+
+
+@st.composite
+def gre(draw) -> GRE:
+    version = draw(st.sampled_from((0, 1)))
+    bits = draw(st.integers(0, 0xFFFF)) & ~0x0007 | version
+    if version == 1:
+        bits &= ~0xC000  # no checksum/routing in version 1
+    c = draw(u16) if version == 0 and bits & 0xC000 else None
+    o = draw(u16) if version == 0 and bits & 0xC000 else None
+    routing = b""
+    if version == 0 and bits & 0x4000:
+        entries = draw(st.lists(st.tuples(st.integers(1, 0xFFFF), st.integers(0, 20)),
+                                max_size=3))
+        routing = b"".join(struct.pack("!HBB", af, 0, n) + bytes(n) for af, n in entries)
+        routing += bytes(4)
+    return GRE(draw(u16), bits, c, o,
+               draw(u32) if bits & 0x2000 else None, draw(u32) if bits & 0x1000 else None,
+               draw(u32) if version == 1 and bits & 0x0080 else None, routing)
+
+
+@st.composite
+def erspan(draw) -> ERSPAN:
+    version = draw(st.sampled_from((1, 2)))
+    common = dict(session=draw(st.integers(0, 1023)), vlan=draw(st.integers(0, 4095)),
+                  cos=draw(st.integers(0, 7)), encap=draw(st.integers(0, 3)),
+                  truncated=draw(st.booleans()))
+    if version == 1:
+        return ERSPAN(1, index=draw(u20), **common)
+    word3 = draw(u16)
+    platform = draw(st.binary(min_size=8, max_size=8)) if word3 & 1 else b""
+    return ERSPAN(2, timestamp=draw(u32), sgt=draw(u16), word3=word3, platform=platform,
+                  **common)
+
+
+@st.composite
+def llc(draw) -> LLC:
+    control = draw(st.one_of(st.integers(0, 0xFF).map(lambda c: c | 3),
+                             u16.filter(lambda c: c & 3 != 3)))
+    return LLC(draw(u8), draw(u8), control)
+
+
+@st.composite
+def macsec(draw) -> MACsecTag:
+    tci = draw(st.integers(0, 0x7F))
+    return MACsecTag(tci, draw(u32), draw(st.integers(0, 0x3F)),
+                     draw(st.integers(0, 2**64 - 1)) if tci & 0x20 else None)
+
+
+@st.composite
+def arcnet(draw) -> ARCnetHeader:
+    linux = draw(st.booleans())
+    arc_type = draw(u8)
+    offset = draw(u16) if linux else 0
+    if arc_type in (240, 241, 0x80):
+        return ARCnetHeader(draw(u8), draw(u8), arc_type, None, 0, linux, offset)
+    exception = not linux and draw(st.booleans())
+    flag = draw(u8.filter(lambda f: linux or exception or f != 0xFF))
+    return ARCnetHeader(draw(u8), draw(u8), arc_type, flag, draw(u16), linux, offset,
+                        exception)
+
+
+@st.composite
+def ppp(draw) -> PPPHeader:
+    short = draw(st.booleans())
+    proto = draw(u8.map(lambda v: v | 1)) if short else draw(u16.map(lambda v: v & 0xFEFF))
+    address = draw(st.sampled_from((None, 0xFF, 0x00, 0x01)))
+    if address is None:  # a bare protocol field must not look like address/control
+        assume(not (short and proto == 0xFF) and (short or proto & 0xFF != 0x03
+                                                  or proto >> 8 not in (0, 1, 0xFF)))
+    return PPPHeader(proto, address, 0x03, short)
+
+
+CODECS = {
+    "udp": (st.tuples(u16, u16, u16, u16).map(lambda a: UDPHeader(*a)), UDPHeader.parse),
+    "vxlan": (st.tuples(u8, u24, u24, u8).map(lambda a: VXLAN(*a)), VXLAN.parse),
+    "geneve": (st.tuples(u16, u24, words, u8, st.just(0), u8).map(lambda a: Geneve(*a)),
+               Geneve.parse),
+    "gre": (gre(), GRE.parse),
+    "erspan": (erspan(), ERSPAN.parse),
+    "mpls": (st.tuples(u20, st.integers(0, 7), st.booleans(), u8).map(
+        lambda a: MPLSLabel(*a)), MPLSLabel.parse),
+    "pppoe": (st.tuples(u8, u16, u16, st.integers(0, 15), st.integers(0, 15)).map(
+        lambda a: PPPoE(*a)), PPPoE.parse),
+    "llc": (llc(), LLC.parse),
+    "snap": (st.tuples(u24, u16).map(lambda a: SNAP(*a)), SNAP.parse),
+    "pim": (st.tuples(st.integers(0, 15), st.integers(0, 15), u16, u8).map(
+        lambda a: PIM(*a, register_flags=0 if a[:2] == (2, 1) else None)), PIM.parse),
+    "macsec": (macsec(), MACsecTag.parse),
+    "bcm_li": (st.tuples(st.integers(0, 7), st.integers(0, 15), st.integers(0, 7),
+                         st.integers(0, 0x3FFFFF)).map(lambda a: BCMLIShim(*a)),
+               BCMLIShim.parse),
+    "ppp": (ppp(), PPPHeader.parse),
+    "chdlc": (st.tuples(u8, u16, u8).map(lambda a: CiscoHDLC(*a)), CiscoHDLC.parse),
+    "ipoib": (st.tuples(u16, st.binary(min_size=20, max_size=20),
+                        st.binary(min_size=20, max_size=20), u16).map(lambda a: IPoIBHeader(*a)),
+              IPoIBHeader.parse),
+    "ipnet": (st.tuples(u8, u16, u32, u32, u32, u32, u32, u8).map(lambda a: IPNetHeader(*a)),
+              IPNetHeader.parse),
+    "arcnet": (arcnet(), None),
+}
+
+
+@given(st.sampled_from(sorted(CODECS)), st.data())
+def test_encap_and_link_codecs_round_trip(name: str, data) -> None:
+    strategy, parse = CODECS[name]
+    value = data.draw(strategy)
+    if name == "arcnet":
+        assert ARCnetHeader.parse(value.encode(), value.linux) == value
+    else:
+        assert parse(value.encode()) == value
+
+
+ENCAP_PARSERS = tuple(parse for _, parse in CODECS.values() if parse is not None) + (
+    lambda b: ARCnetHeader.parse(b, False), lambda b: ARCnetHeader.parse(b, True),
+    parse_label_stack, FrameRelayHeader.parse)
+
+
+@given(st.binary(max_size=80), st.sampled_from(range(len(ENCAP_PARSERS))))
+def test_encap_parsers_raise_only_decode_errors(data: bytes, which: int) -> None:
+    try:
+        ENCAP_PARSERS[which](data)
+    except DecodeError:
+        pass
 
 
 # -- decode_frame on random and mutated bytes ---------------------------------

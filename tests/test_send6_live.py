@@ -159,3 +159,33 @@ def test_family_flags_and_names(lab: LabSpec) -> None:
     kernel = netns_run(lab, "client", ["ping", "-6", "-c", "1", lab.addr("target")])
     assert wrong.returncode == kernel.returncode == 2
     assert masked(wrong.stdout) == masked(kernel.stdout)
+
+
+@pytest.mark.parametrize("family", ["4", "6"])
+def test_rtt_agrees_with_an_independent_capture(lab: LabSpec, family: str,
+                                                tmp_path: Path) -> None:
+    """Wire-clock RTT: each reply's time equals what tcpdump's own capture of the same
+    exchange says (request leaving to reply arriving), within a few microseconds."""
+    if shutil.which("tcpdump") is None:
+        pytest.skip("tcpdump missing")
+    six = family == "6"
+    target = lab.addr6("target") if six else lab.addr("target")
+    referee = Tcpdump(lab, tmp_path / "rtt.pcap", "icmp6" if six else "icmp")
+    out = send(lab, f"-{family}", "-c", "20", "-i", "0.05", "--json", target)
+    seen = referee.stop()
+    ours = {e["seq"]: e["rtt_ms"] for e in map(json.loads, out.stdout.splitlines())
+            if e["event"] == "reply"}
+    sent: dict[int, float] = {}
+    theirs: dict[int, float] = {}
+    for d in seen:
+        msg = d.icmp6 if six else d.icmp
+        if msg is None or getattr(msg, "seq", None) is None:
+            continue
+        kind = msg.icmp_type
+        if kind in (8, 128):
+            sent.setdefault(msg.seq, d.ts)
+        elif kind in (0, 129) and msg.seq in sent:
+            theirs[msg.seq] = (d.ts - sent[msg.seq]) * 1000
+    assert len(ours) == 20 and set(ours) <= set(theirs)
+    worst = max(abs(ours[s] - theirs[s]) for s in ours)
+    assert worst <= 0.005, (worst, ours, theirs)  # 5 µs

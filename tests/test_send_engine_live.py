@@ -80,7 +80,8 @@ class Tcpdump:
         time.sleep(0.2)
         self.proc.send_signal(signal.SIGINT)
         self.proc.communicate(timeout=10)
-        return [decode_frame(r.data, r.linktype) for r in PcapReader(str(self.path))]
+        return [decode_frame(r.data, r.linktype, ts_sec=r.ts_sec, ts_usec=r.ts_usec)
+                for r in PcapReader(str(self.path))]
 
 
 # --- wrong answers of the first send ---

@@ -154,4 +154,21 @@ def test_bad_options_exit_2_with_one_line(argv: list[str]) -> None:
 def test_bad_bpf_is_one_line(mixed: Path) -> None:
     res = run_cli("sniff", "-r", str(mixed), "icmpx", "or")
     assert res.returncode == 2
-    assert "bad filter expression" in res.stderr and "Traceback" not in res.stderr
+    # libpcap's words, as tcpdump prints them
+    assert res.stderr.splitlines()[-1] == "pcapping: can't parse filter expression: syntax error"
+    assert "Traceback" not in res.stderr
+
+
+def test_icmp_option_and_json_see_inside_tunnels() -> None:
+    """--icmp keeps the frames whose innermost layer is ICMP or ARP (VXLAN, Geneve, MPLS in
+    UDP, ...), and --json shows the tunnel as outer_ip and encap."""
+    path = ROOT / "captures" / "udp-tunnels.pcap"
+    res = run_cli("sniff", "--icmp", "--json", "-r", str(path))
+    assert res.returncode == 0, res.stderr
+    objs = [json.loads(line) for line in res.stdout.splitlines()]
+    assert objs and all("icmp" in o or "arp" in o for o in objs)
+    kinds = {e["type"] for o in objs for e in o.get("encap", ())}
+    assert {"vxlan", "otv", "geneve", "mpls", "bcm_li"} <= kinds
+    assert all(o["outer_ip"]["src"] in ("192.0.2.1", "192.0.2.2") for o in objs)
+    text = run_cli("sniff", "-q", "-r", str(path))
+    assert text.stdout.splitlines()[0].endswith(" ICMP, 1 ARP")

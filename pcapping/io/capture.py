@@ -15,14 +15,17 @@ from __future__ import annotations
 
 import os
 import select
+import socket
+import struct
 from collections.abc import Iterator
 from typing import Protocol
 
 from pcapping.errors import PRIVILEGE_ADVICE, PcappingError
+from pcapping.io.linktypes import linktype_to_dlt
 from pcapping.io.pcapfile import Captured, PcapReader
 
-__all__ = ["Capture", "Captured", "FileCapture", "LiveCapture", "MultiCapture", "open_file",
-           "open_live"]
+__all__ = ["AnyCapture", "Capture", "Captured", "FileCapture", "LiveCapture", "MultiCapture",
+           "compile_filter", "open_file", "open_live"]
 
 # Large enough that a burst of 250k small frames/s is not dropped while Python decodes.
 DEFAULT_BUFFER_BYTES = 64 << 20
@@ -54,6 +57,26 @@ class FileCapture:
 
     def close(self) -> None:
         self.reader.close()
+
+
+def libpcap_version() -> str:
+    """The version line of the libpcap pcapy-ng carries ("libpcap version 1.9.1 ...")."""
+    import ctypes
+    import glob
+    import os
+
+    import pcapy
+
+    base = os.path.dirname(os.path.abspath(pcapy.__file__))
+    for lib in sorted(glob.glob(os.path.join(base, "pcapy_ng.libs", "libpcap*.so*"))) + [
+            "libpcap.so.1"]:
+        try:
+            fn = ctypes.CDLL(lib).pcap_lib_version
+        except OSError:
+            continue
+        fn.restype = ctypes.c_char_p
+        return fn().decode("ascii", "replace")
+    return "libpcap version unknown"
 
 
 def open_file(path: str) -> FileCapture:
@@ -181,11 +204,7 @@ class LiveCapture:
         self._handle = handle
         self.linktype: int = handle.datalink()
         if bpf:
-            try:
-                handle.setfilter(bpf)
-            except Exception as exc:  # pcapy raises BPFError or PcapError
-                handle.close()
-                raise PcappingError(f"bad filter expression {bpf!r}: {exc}") from None
+            self.set_filter(bpf)
         handle.setnonblock(1)
         self.fd: int = handle.getfd()
         if self.immediate and _bundled_libpcap().pcap_fileno(
@@ -195,6 +214,15 @@ class LiveCapture:
         self.next_batch = handle.next_batch  # callers of this one add to frames_read
         self.frames_read = 0  # every frame handed out, for drained()
         self._closed = False
+
+    def set_filter(self, expression: str) -> None:
+        """Attach a BPF expression in the kernel; libpcap's words when it cannot apply."""
+        try:
+            self._handle.setfilter(expression)
+        except Exception as exc:  # pcapy raises BPFError or PcapError
+            self._handle.close()
+            raise PcappingError(str(exc).strip() or f"bad filter expression {expression!r}"
+                                ) from None
 
     def read(self) -> Captured | None:
         """The next captured frame, or None when nothing is waiting (never blocks)."""
@@ -307,6 +335,118 @@ def ctypes_pointer(handle: object) -> int:
     import ctypes
 
     return ctypes.c_void_p.from_address(id(handle) + object.__basicsize__).value or 0
+# Linux socket constants Python's socket module does not name
+_SO_TIMESTAMP = 29  # SOL_SOCKET option; the control message type is the same number
+_SOL_PACKET = 263
+_PACKET_STATISTICS = 6
+_ETH_P_ALL = 3
+_TIMEVAL = struct.Struct("@ll")
+
+
+class AnyCapture:
+    """``-i any``: every interface of the namespace as LINKTYPE_LINUX_SLL2 frames.
+
+    tcpdump 4.99 captures the ``any`` device as SLL2, whose header names the interface;
+    the libpcap bundled with pcapy-ng (1.9) only knows SLL v1 there.  So this reads a
+    cooked ``AF_PACKET`` socket itself and writes each frame's SLL2 header from what the
+    kernel reports (interface, packet type, hardware type and address), with the kernel's
+    receive timestamp; like libpcap it skips the outgoing copy of a loopback frame, which
+    comes back incoming.  A BPF expression is compiled for Linux cooked capture and run in
+    user space on the frame's SLL v1 form (the kernel cannot run it on this socket as
+    compiled); "received by filter" counts the frames that passed it.
+    """
+
+    linktype = 276
+
+    def __init__(self, *, bpf: str | None = None, snaplen: int = DEFAULT_SNAPLEN,
+                 buffer_bytes: int = DEFAULT_BUFFER_BYTES) -> None:
+        self.interface = "any"
+        self._keep = compile_filter(bpf, 113, snaplen) if bpf else None
+        try:
+            sock = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM, socket.htons(_ETH_P_ALL))
+        except PermissionError:
+            raise PcappingError("any: You don't have permission to capture on that device; "
+                                f"{PRIVILEGE_ADVICE}") from None
+        except OSError as exc:
+            raise PcappingError(f"any: {exc.strerror or exc}") from None
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, 33, buffer_bytes)  # SO_RCVBUFFORCE (root)
+        except OSError:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, buffer_bytes)
+        sock.setsockopt(socket.SOL_SOCKET, _SO_TIMESTAMP, 1)
+        sock.setblocking(False)
+        self._sock = sock
+        self.fd: int = sock.fileno()
+        self._snaplen = snaplen
+        self._ancbuf = socket.CMSG_SPACE(_TIMEVAL.size)
+        self._indexes: dict[str, int] = {}
+        self._passed = 0
+        self._drops = 0
+        self._closed = False
+
+    def _ifindex(self, name: str) -> int:
+        index = self._indexes.get(name)
+        if index is None:
+            try:
+                index = socket.if_nametoindex(name)
+            except OSError:
+                index = 0
+            self._indexes[name] = index
+        return index
+
+    def read(self) -> Captured | None:
+        """The next frame that passes the filter, or None when nothing is waiting."""
+        while True:
+            try:
+                data, anc, flags, addr = self._sock.recvmsg(self._snaplen, self._ancbuf)
+            except (BlockingIOError, InterruptedError):
+                return None
+            ifname, proto, pkttype, hatype, hwaddr = addr[:5]
+            if pkttype == 4 and hatype == 772:
+                continue  # as libpcap: loopback's outgoing copy comes back as incoming
+            sec = usec = 0
+            for level, kind, value in anc:
+                if level == socket.SOL_SOCKET and kind == _SO_TIMESTAMP:
+                    sec, usec = _TIMEVAL.unpack_from(value)
+            hw = hwaddr[:8]
+            if self._keep is not None:
+                sll1 = struct.pack("!HHH8sH", pkttype, hatype, len(hw), hw.ljust(8, b"\0"),
+                                   proto)
+                if not self._keep(sll1 + data):
+                    continue
+            head = struct.pack("!HHIHBB8s", proto, 0, self._ifindex(ifname), hatype, pkttype,
+                               len(hw), hw.ljust(8, b"\0"))
+            frame = head + data
+            self._passed += 1
+            return Captured(sec, usec, len(frame), frame, 276)
+
+    def wait(self, timeout_s: float) -> bool:
+        ready, _, _ = select.select([self.fd], [], [], max(timeout_s, 0.0))
+        return bool(ready)
+
+    def __iter__(self) -> Iterator[Captured]:
+        while not self._closed:
+            got = self.read()
+            if got is None:
+                self.wait(0.25)
+                continue
+            yield got
+
+    def stats(self) -> tuple[int, int, int]:
+        """(frames that passed the filter, dropped by the kernel, 0)."""
+        if not self._closed:
+            try:
+                raw = self._sock.getsockopt(_SOL_PACKET, _PACKET_STATISTICS, 8)
+                self._drops += struct.unpack("@II", raw)[1]  # reading resets the counters
+            except OSError:
+                pass
+        return (self._passed, self._drops, 0)
+
+    def close(self) -> None:
+        if not self._closed:
+            self.stats()
+            self._closed = True
+            self._sock.close()
 
 
 def open_live(interface: str, **kw: object) -> LiveCapture:
@@ -314,13 +454,18 @@ def open_live(interface: str, **kw: object) -> LiveCapture:
 
 
 def compile_filter(expression: str, linktype: int, snaplen: int = DEFAULT_SNAPLEN):  # noqa: ANN201
-    """A predicate ``bytes -> bool`` running a BPF expression in user space (for files)."""
+    """A predicate ``bytes -> bool`` running a BPF expression in user space (for files).
+
+    A bad expression, or one that cannot apply to the link type, raises ``PcappingError``
+    with libpcap's words, as tcpdump prints them ("no VLAN support for Linux cooked v2").
+    """
     import pcapy
 
     try:
-        program = pcapy.compile(linktype, snaplen, expression, 1, 0)
+        program = pcapy.compile(linktype_to_dlt(linktype), snaplen, expression, 1, 0)
     except Exception as exc:  # pcapy.PcapError / BPFError
-        raise PcappingError(f"bad filter expression {expression!r}: {exc}") from None
+        raise PcappingError(str(exc).strip() or f"bad filter expression {expression!r}"
+                            ) from None
     run = program.filter
 
     def matches(data: bytes) -> bool:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import struct
+import sys
 from collections.abc import Iterator
 from typing import Any, BinaryIO, NamedTuple
 
@@ -36,6 +37,7 @@ class _Stream:
 
     def __init__(self, f: BinaryIO) -> None:
         self.f = f
+        self.read = reader(f)
         self.buf = b""
         self.pos = 0
 
@@ -43,24 +45,45 @@ class _Stream:
         """Up to ``n`` bytes; fewer only at end of file."""
         end = self.pos + n
         if end > len(self.buf):
-            self.buf = self.buf[self.pos :] + self.f.read(max(_CHUNK, n))
+            parts = [self.buf[self.pos :]]
+            have = len(parts[0])
+            while have < n:  # a pipe hands out what it has: read until n bytes or the end
+                more = self.read(max(_CHUNK, n - have))
+                if not more:
+                    break
+                parts.append(more)
+                have += len(more)
+            self.buf = b"".join(parts)
             self.pos, end = 0, n
         out = self.buf[self.pos : end]
         self.pos = end if end <= len(self.buf) else len(self.buf)
         return out
 
 
+def reader(f: BinaryIO):  # noqa: ANN201
+    """``f``'s read1 when it has one: it returns what a pipe holds instead of waiting for
+    a whole chunk, so ``-r -`` fed by a live ``tcpdump -w -`` shows frames as they come."""
+    return getattr(f, "read1", f.read)
+
+
 class PcapReader:
-    """Iterate ``Captured`` records of a pcap or pcapng file."""
+    """Iterate ``Captured`` records of a pcap or pcapng file (``"-"``: standard input).
+
+    ``snaplen`` is what tcpdump's header line shows: the file header's snapshot length
+    (pcapng: the first interface's), or libpcap's default where that is 0 or absurd.
+    """
 
     def __init__(self, path: str) -> None:
         self.path = path
-        try:
-            self.f: BinaryIO = open(path, "rb")  # noqa: SIM115 - closed by close()/__iter__
-        except OSError as exc:
-            raise PcappingError(f"{path}: {exc.strerror or exc}") from None
-        if os.path.isdir(path):
-            raise PcappingError(f"{path}: Is a directory")
+        if path == "-":
+            self.f: BinaryIO = sys.stdin.buffer
+        else:
+            try:
+                self.f = open(path, "rb")  # noqa: SIM115 - closed by close()/__iter__
+            except OSError as exc:
+                raise PcappingError(f"{path}: {exc.strerror or exc}") from None
+            if os.path.isdir(path):
+                raise PcappingError(f"{path}: Is a directory")
         self.stream = _Stream(self.f)
         head = self.stream.take(4)
         if len(head) < 4:
@@ -99,13 +122,13 @@ class PcapReader:
         _major, _minor, _zone, _sigfigs, snaplen, network = struct.unpack(
             self._endian + "HHiIII", rest)
         self.linktype = network & 0x03FFFFFF
-        self.snaplen = snaplen if 0 < snaplen <= MAX_SNAPLEN else MAX_SNAPLEN
+        self.snaplen = adjust_snaplen(snaplen)
 
     def _pcap_records(self, raw: bool = False) -> Iterator[Any]:
         """Records (``Captured``, or just the bytes when ``raw``), straight off big chunks."""
         unpack = struct.Struct(self._endian + "IIII").unpack_from
         nano = self._ticks == 1_000_000_000
-        snaplen, linktype, read = self.snaplen, self.linktype, self.f.read
+        snaplen, linktype, read = min(self.snaplen, MAX_SNAPLEN), self.linktype, reader(self.f)
         buf, pos = self.stream.buf, self.stream.pos
         while True:
             end = len(buf)
@@ -214,6 +237,7 @@ class PcapReader:
                 return 1
             if block[0] == 1:
                 self._add_interface(block[1])
+                self.snaplen = adjust_snaplen(self._interfaces[0][1])
                 return self._interfaces[0][0]
             self._pending.append(block)
 
@@ -263,7 +287,8 @@ class PcapReader:
             self.close()
 
     def close(self) -> None:
-        self.f.close()
+        if self.f is not sys.stdin.buffer:
+            self.f.close()
 
     def __enter__(self) -> PcapReader:
         return self
@@ -272,14 +297,23 @@ class PcapReader:
         self.close()
 
 
+def adjust_snaplen(snaplen: int) -> int:
+    """libpcap's pcap_adjust_snapshot: 0 or more than INT_MAX means the default."""
+    return snaplen if 0 < snaplen <= 0x7FFFFFFF else MAX_SNAPLEN
+
+
 class PcapWriter:
-    """Classic pcap, microsecond timestamps, flushed after every record."""
+    """Classic pcap, microsecond timestamps, flushed after every record (``"-"``: to
+    standard output)."""
 
     def __init__(self, path: str, linktype: int = 1, snaplen: int = MAX_SNAPLEN) -> None:
-        try:
-            self.f: BinaryIO = open(path, "wb")  # noqa: SIM115 - closed by close()
-        except OSError as exc:
-            raise PcappingError(f"{path}: {exc.strerror or exc}") from None
+        if path == "-":
+            self.f: BinaryIO = sys.stdout.buffer
+        else:
+            try:
+                self.f = open(path, "wb")  # noqa: SIM115 - closed by close()
+            except OSError as exc:
+                raise PcappingError(f"{path}: {exc.strerror or exc}") from None
         self.f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, snaplen, linktype))
         self.f.flush()
         self.count = 0
@@ -291,7 +325,10 @@ class PcapWriter:
         self.count += 1
 
     def close(self) -> None:
-        self.f.close()
+        if self.f is sys.stdout.buffer:
+            self.f.flush()
+        else:
+            self.f.close()
 
     def __enter__(self) -> PcapWriter:
         return self

@@ -8,7 +8,15 @@ import sys
 from typing import Any
 
 from pcapping.errors import PcappingError
-from pcapping.lab.build import _check_can_run, _ns_exists, down, is_up, missing_features, up
+from pcapping.lab.build import (
+    _check_can_run,
+    _ns_exists,
+    down,
+    flush_pmtu,
+    is_up,
+    missing_features,
+    up,
+)
 from pcapping.lab.build import relay_pid as _relay_pid
 from pcapping.lab.spec import (
     CLIENT_IFACE,
@@ -54,7 +62,7 @@ def _more_lines(spec: LabSpec) -> list[tuple[str, str]]:
         ("", f"pcapping send {spec.tun_target} -t 1 -c 1"),
         ("", f"pcapping send {spec.tun_unreachable} -c 1"),
         ("RFC 8335 PROBE: ask the target about its interface to-r2",
-         f"pcapping send --probe-if to-r2 {spec.addr('target')}"),
+         f"pcapping send --probe-if to-r2 {spec.addr('target')} -c 2"),
         ("trace through ECMP, NAT, DSCP rewrite, a silent and a rate-limited router",
          f"pcapping trace {spec.trace_target}"),
         ("", f"pcapping trace -6 {spec.trace_target6}"),
@@ -162,8 +170,33 @@ def _demo_env() -> dict[str, str]:
     return env
 
 
-def demo(spec: LabSpec = LabSpec(), timeout_s: float = 15.0) -> int:  # noqa: B008
-    """Bring the lab up, run `pcapping send` for every IPv4 scenario, take the lab down.
+def _demo_lines(spec: LabSpec) -> list[tuple[str, str]]:
+    """(title, pcapping arguments) of the demo: every IPv4 scenario of the core lab, then
+    fragments and path MTU, IPv6, the tun hop, PROBE and the trace path."""
+    target, t6 = spec.addr("target"), spec.addr6("target")
+    lines = [(title, f"send {args}") for title, args in _try_lines(spec)]
+    lines += [
+        ("path MTU as the kernel learns it: Frag needed, then fragmented requests and "
+         "reassembled replies", f"send {target} -s 1400 -c 3 -i 0.2"),
+        ("larger than the link: fragmented from the first request", f"send {target} -s 3000 "
+         "-c 2 -i 0.2"),
+        ("a flood: as fast as replies come back, every reply counted",
+         f"send {target} -f -c 20000"),
+    ]
+    lines += [(title, command.removeprefix("pcapping ")) for title, command in
+              _more_lines(spec) if command.startswith("pcapping send")]
+    lines += [("IPv6 path MTU: Packet too big, then the Fragment header",
+               f"send -6 {t6} -s 1400 -c 3 -i 0.2"),
+              ("trace: ECMP, NAT and DSCP flagged in the quotes, a silent hop, a "
+               "rate-limited one", f"trace {spec.trace_target}"),
+              ("", f"trace -T {spec.trace_target}"),
+              ("trace over IPv6: NAT66 and the DSCP rewrite in the quotes too",
+               f"trace -6 {spec.trace_target6}")]
+    return lines
+
+
+def demo(spec: LabSpec = LabSpec(), timeout_s: float = 20.0) -> int:  # noqa: B008
+    """Bring the lab up, run pcapping for every scenario (``_demo_lines``), take it down.
 
     A lab that was already up is used as it is and left up. Returns 0 when every command ran
     to completion (exit status 0 or 1), 1 otherwise, 130 on Ctrl-C.
@@ -176,10 +209,15 @@ def demo(spec: LabSpec = LabSpec(), timeout_s: float = 15.0) -> int:  # noqa: B0
             print(f"Bringing the lab up ({spec.prefix}*)...", flush=True)
             up(spec)
         env = _demo_env()
-        for title, args in _try_lines(spec):
+        flush_pmtu(spec)
+        missing = missing_features(spec)
+        for title, args in _demo_lines(spec):
+            if "tun" in missing and (spec.tun_target in args or spec.tun_unreachable in args):
+                continue
             argv = ["ip", "netns", "exec", spec.ns("client"), sys.executable, "-m", "pcapping"]
-            argv += ["send", *args.split()]
-            print(f"\n== {title}\n$ pcapping send {args}", flush=True)
+            argv += args.split()
+            print(f"\n== {title}\n$ pcapping {args}" if title else f"$ pcapping {args}",
+                  flush=True)
             try:
                 proc = subprocess.run(argv, env=env, timeout=timeout_s, check=False)
             except subprocess.TimeoutExpired:
@@ -189,6 +227,7 @@ def demo(spec: LabSpec = LabSpec(), timeout_s: float = 15.0) -> int:  # noqa: B0
             if proc.returncode not in (0, 1):
                 print(f"(exit status {proc.returncode})", flush=True)
                 failures += 1
+        flush_pmtu(spec)
     except KeyboardInterrupt:
         print("\ninterrupted", file=sys.stderr, flush=True)
         return 130

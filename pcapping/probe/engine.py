@@ -21,7 +21,9 @@ engine owns everything a strategy should not have to think about:
   wire before the end is lost;
 - **departures**: a handle never sees what it sent itself, but the capture handle sees our
   injector's frames leave; the engine recognises them by their first 48 bytes from the IP
-  header on and hands the strategy their capture timestamp: RTTs are wire time at both ends;
+  header on (a strategy may ask for more: ``departure_key_bytes``, e.g. where what tells
+  its IPv6 probes apart lies beyond the transport header's first 8 bytes) and hands the
+  strategy their capture timestamp: RTTs are wire time at both ends;
 - **reassembly**: fragments addressed to us are reassembled (``wire.frag.Reassembler``)
   before anyone matches them; a datagram that cannot be completed becomes a verdict;
 - **decoding once**: a frame is decoded at most once (``Frame.decoded``, lazily), after a
@@ -332,6 +334,7 @@ class Engine:
         self._frag_ident = int.from_bytes(os.urandom(4), "big")
         self.send_drops = 0  # frames the kernel's queue refused (ENOBUFS)
         self.claims_departures = False  # the strategy's fast path sees its own departures
+        self.key_bytes = DEPARTURE_KEY_BYTES  # how much of a departure keys it
         self.timer_at = 0.0  # when the next timer (expiry, resolver, reassembly) is due
         self.stop = Stop()
 
@@ -376,7 +379,7 @@ class Engine:
                     frames = self._fragment6(bytes(datagram), mtu)
         if len(frames) > 1 or not self.claims_departures:
             awaiting = self._awaiting
-            awaiting[bytes(frames[0][:DEPARTURE_KEY_BYTES])] = probe.key
+            awaiting[bytes(frames[0][:self.key_bytes])] = probe.key
             if len(awaiting) > 65536:  # departures never seen (capture drops): forget
                 del awaiting[next(iter(awaiting))]
         inject = self.injector.send
@@ -448,6 +451,7 @@ class Engine:
         drain = self._drain
         pump = getattr(strategy, "pump", None)
         self.claims_departures = getattr(strategy, "claims_departures", False)
+        self.key_bytes = getattr(strategy, "departure_key_bytes", DEPARTURE_KEY_BYTES)
         self.timer_at = 0.0
         try:
             while not stop.flag:
@@ -553,6 +557,11 @@ class Engine:
         capture.frames_read += total
         return total
 
+    def read_now(self, strategy: Strategy) -> int:
+        """Handle every frame the capture holds now (a strategy calls it before it gives
+        probes up, so that an answer already queued is never taken for a timeout)."""
+        return self._drain(strategy)
+
     def _final_drain(self, strategy: Strategy) -> None:
         """Read until libpcap's count says every frame queued for us has been read."""
         clock = self.clock
@@ -570,7 +579,7 @@ class Engine:
         l3 = self.l3
         writer = self.writer
         if self._awaiting:
-            key = self._awaiting.pop(data[l3:l3 + DEPARTURE_KEY_BYTES], None)
+            key = self._awaiting.pop(data[l3:l3 + self.key_bytes], None)
             if key is not None:
                 strategy.departed(key, sec, usec)
                 if writer is not None:

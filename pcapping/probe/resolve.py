@@ -100,25 +100,19 @@ class Pacing:
         return "over"
 
 
-class ArpResolver:
-    """ARP for one IPv4 address (RFC 826), paced like the kernel."""
+class _Paced:
+    """What ARP and NDP resolution share: one address, the kernel's pacing, the answer."""
 
-    def __init__(
-        self, src_mac: bytes, src_ip: bytes, target_ip: bytes,
-        retrans_s: float = RETRANS_S, probes: int = PROBES,
-    ) -> None:
-        self.src_mac = src_mac
-        self.src_ip = src_ip
-        self.address = target_ip
-        self.pacing = Pacing(retrans_s, probes)
-        self.mac: bytes | None = None
+    address: bytes
+    pacing: Pacing
+    mac: bytes | None
+
+    def frame(self) -> bytes:
+        raise NotImplementedError
 
     @property
     def active(self) -> bool:
         return self.pacing.active
-
-    def frame(self) -> bytes:
-        return arp_request(self.src_mac, self.src_ip, self.address)
 
     def start(self, now: float) -> Solicit:
         """Begin a round: the first solicitation."""
@@ -136,14 +130,34 @@ class ArpResolver:
             return Unresolved(self.address)
         return None
 
+    def _learnt(self, mac: bytes) -> Resolved:
+        self.mac = mac
+        self.pacing.active = False
+        return Resolved(self.address, mac)
+
+
+class ArpResolver(_Paced):
+    """ARP for one IPv4 address (RFC 826), paced like the kernel."""
+
+    def __init__(
+        self, src_mac: bytes, src_ip: bytes, target_ip: bytes,
+        retrans_s: float = RETRANS_S, probes: int = PROBES,
+    ) -> None:
+        self.src_mac = src_mac
+        self.src_ip = src_ip
+        self.address = target_ip
+        self.pacing = Pacing(retrans_s, probes)
+        self.mac: bytes | None = None
+
+    def frame(self) -> bytes:
+        return arp_request(self.src_mac, self.src_ip, self.address)
+
     def handle(self, d: Decoded) -> Resolved | None:
         """The answer, the first time it arrives (also outside a round)."""
         mac = arp_answer(d, self.src_ip, self.address)
         if mac is None or self.mac is not None:
             return None
-        self.mac = mac
-        self.pacing.active = False
-        return Resolved(self.address, mac)
+        return self._learnt(mac)
 
     def is_own_request(self, d: Decoded) -> bool:
         """Our own who-has, seen leaving on the capture handle."""
@@ -151,7 +165,7 @@ class ArpResolver:
         return arp is not None and arp.spa == self.src_ip and arp.sha == self.src_mac
 
 
-class NdpResolver:
+class NdpResolver(_Paced):
     """Neighbor Discovery for one IPv6 address (RFC 4861), paced like the kernel's.
 
     A Neighbor Solicitation to the target's solicited-node group (33:33:ff:XX:XX:XX, hop
@@ -172,29 +186,10 @@ class NdpResolver:
         self.pacing = Pacing(retrans_s, probes)
         self.mac: bytes | None = None
 
-    @property
-    def active(self) -> bool:
-        return self.pacing.active
-
     def frame(self) -> bytes:
         from pcapping.wire.ndp import ns_frame
 
         return ns_frame(self.src_mac, self.src_ip, self.address)
-
-    def start(self, now: float) -> Solicit:
-        self.pacing.begin(now)
-        return Solicit(self.frame())
-
-    def deadline(self) -> float | None:
-        return self.pacing.deadline()
-
-    def poll(self, now: float) -> Solicit | Unresolved | None:
-        due = self.pacing.due(now)
-        if due == "again":
-            return Solicit(self.frame())
-        if due == "over":
-            return Unresolved(self.address)
-        return None
 
     def handle(self, d: Decoded) -> Resolved | None:
         """The advertisement for our target, the first time it comes."""
@@ -211,9 +206,7 @@ class NdpResolver:
             return None
         if target != self.address or mac is None or len(mac) != 6 or mac == ZERO_MAC:
             return None
-        self.mac = mac
-        self.pacing.active = False
-        return Resolved(self.address, mac)
+        return self._learnt(mac)
 
     def is_own_request(self, d: Decoded) -> bool:
         """Our own solicitation, seen leaving on the capture handle."""

@@ -89,12 +89,13 @@ class EngineSession:
     def __init__(self, dst: bytes, *, device: str | None = None, source: bytes | None = None,
                  protocols: str | None = None, write: str | None = None,
                  user: str | None = None,
-                 retrans_s: float | None = None, inbound: bool = False,
-                 snaplen: int = SNAPLEN, buffer_bytes: int = BUFFER_BYTES) -> None:
+                 retrans_s: float | None = None, buffer_bytes: int = BUFFER_BYTES,
+                 checksum_offload: bool = False, link_snaplen: bool = False,
+                 inbound: bool = False, snaplen: int | None = None) -> None:
         """``inbound`` (IPv4): capture only what is addressed to us (and ARP), not our own
         probes leaving (a strategy that times its probes itself, e.g. the sweep, reads half
-        as many frames); ``snaplen``/``buffer_bytes`` size libpcap's ring (its slots are
-        ``snaplen`` long: a short snaplen gives many more slots in the same memory)."""
+        as many frames); ``snaplen`` (else ``link_snaplen``'s rule) sizes libpcap's ring
+        slots: a short one gives many more slots in the same ``buffer_bytes``."""
         from pcapping.io import netinfo
         from pcapping.io.capture import LiveCapture
         from pcapping.io.inject import PacketInjector, RawIPInjector
@@ -135,6 +136,10 @@ class EngineSession:
         else:
             wanted = f"({protocols} or arp)" if kind == "ethernet" else f"({protocols})"
             bpf = f"{wanted} and host {self.src_txt}"
+        # link_snaplen: frames no longer than the link's MTU allows (answers are read
+        # whole, fragments included), so a small ring still holds a burst of them
+        if snaplen is None:
+            snaplen = max(2048, mtu + 64) if link_snaplen and not local else SNAPLEN
         self.capture_snaplen = snaplen
         self.capture = capture = LiveCapture(iface, bpf=bpf, snaplen=snaplen, timeout_ms=1,
                                              buffer_bytes=buffer_bytes, immediate=True)
@@ -146,8 +151,9 @@ class EngineSession:
                 raise PcappingError(f"{iface}: link type {capture.linktype} is not supported")
             if kind == "loopback":
                 self.injector = RawIPInjector(family=6 if v6 else 4)
-            else:
-                self.injector = PacketInjector(iface)
+            else:  # the device completes UDP/TCP checksums only on Ethernet (vnet header)
+                self.injector = PacketInjector(
+                    iface, offload=checksum_offload and kind == "ethernet")
             drop_privileges(user)
             if write is not None:
                 from pcapping.io.pcapfile import PcapWriter
@@ -169,6 +175,12 @@ class EngineSession:
         except BaseException:
             self.close()
             raise
+
+    @property
+    def offload(self) -> bool:
+        """Whether UDP/TCP datagrams sent here leave their checksum to the device
+        (``checksum_offload`` asked and granted: see ``PacketInjector``)."""
+        return bool(getattr(self.injector, "offload", False))
 
     @property
     def broadcast(self) -> bool:

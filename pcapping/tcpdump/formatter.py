@@ -15,6 +15,15 @@ IPv6 and ICMPv6 (NDP, MLD, extension headers) come from ``tcpdump.ip6`` and
 ``tcpdump.icmp6``, mixed in.  Everything ICMP/ICMPv6/ARP was checked against real
 tcpdump 4.99.3 output with ``scripts/compare_tcpdump.py``.  UDP and TCP get tcpdump's
 first line in simple cases; other protocols get a short line in tcpdump's style.
+Everything ICMP/ARP was checked against real tcpdump 4.99.3 output with
+``scripts/compare_tcpdump.py``.  UDP and TCP get tcpdump's first line in simple
+cases; other protocols get a short line in tcpdump's style.  The link types beyond
+Ethernet/SLL/raw/loopback and Ethernet at any depth live in ``tcpdump.links``, the
+tunnels (VXLAN, Geneve, GRE, PIM, ...) in ``tcpdump.encap``: mixins of this class.
+
+Besides -v/-e/-X the formatter takes tcpdump's output options: ``xdump`` (-x 1, -xx 2),
+``hexdump`` (-X 1, -XX 2), ``ascii`` (-A 1, -AA 2), ``tflag`` (-t 1 ... -ttttt 5) and
+``number`` (-#).
 """
 
 from __future__ import annotations
@@ -31,11 +40,15 @@ from pcapping.tcpdump.apps.rx import PORTS_BEFORE_RX, RxPrinter, is_rx
 from pcapping.tcpdump.apps.snmp import snmp
 from pcapping.tcpdump.apps.syslog import syslog
 from pcapping.tcpdump.apps.text import TCP_TEXT_PORTS, rst_data, tcp_text_proto, txtproto
+from pcapping.tcpdump.common import Trunc as _Trunc
+from pcapping.tcpdump.common import hex_ascii
+from pcapping.tcpdump.encap import TunnelPrinters
 from pcapping.tcpdump.icmp6 import ICMPv6Printer
-from pcapping.tcpdump.ip6 import IPv6Printer, Trunc6
+from pcapping.tcpdump.ip6 import IPv6Printer
+from pcapping.tcpdump.links import ETHERTYPES, LINK_PRINTERS, LinkPrinters, hex_print
 from pcapping.tcpdump.tcpopt import tcp_options
 from pcapping.wire.checksum import checksum_ok, checksum_should_be
-from pcapping.wire.ethernet import TAG_TYPES
+from pcapping.wire.tunnelports import udp_tunnel
 
 if TYPE_CHECKING:
     from pcapping.decode import Decoded
@@ -44,21 +57,6 @@ _H = struct.Struct("!H").unpack_from
 _I = struct.Struct("!I").unpack_from
 _IL = struct.Struct("<I").unpack_from
 _ntoa = socket.inet_ntoa
-
-
-class _Trunc(Exception):
-    """tcpdump's longjmp on a fetch past the captured data."""
-
-
-ETHERTYPES = {
-    0x0800: "IPv4", 0x0806: "ARP", 0x8035: "Reverse ARP", 0x86DD: "IPv6",
-    0x8100: "802.1Q", 0x88A8: "802.1Q-QinQ", 0x9100: "802.1Q-9100", 0x9200: "802.1Q-9200",
-    0x8847: "MPLS unicast", 0x8848: "MPLS multicast", 0x88CC: "LLDP", 0x888E: "EAPOL",
-    0x8863: "PPPoE D", 0x8864: "PPPoE S", 0x809B: "Appletalk", 0x80F3: "Appletalk ARP",
-    0x8137: "IPX", 0x0842: "Wake-on-LAN", 0x88E5: "802.1AE MACsec", 0x8809: "Slow Protocols",
-    0x9000: "Loopback", 0x6558: "Transparent Ethernet Bridging", 0x8808: "MAC control",
-    0x88F7: "PTP", 0x8902: "CFM", 0x22F0: "AVTP", 0x88E7: "PBB",
-}
 
 
 IPPROTOS = {
@@ -107,7 +105,8 @@ _SLL_PKTTYPE = {0: " In", 1: "  B", 2: "  M", 3: "  P", 4: "Out"}
 _BSD_AF = {2: "IPv4", 7: "ISO", 16: "Appletalk", 23: "IPX", 24: "IPv6", 28: "IPv6",
            30: "IPv6"}
 
-_PRINTABLE = bytes(c if 0x20 < c < 0x7F else 0x2E for c in range(256))
+_ASCII = bytes(c if 0x21 <= c <= 0x7E or c in (9, 10, 32) else 0x2E for c in range(256))
+MAX_SNAPLEN = 262144
 
 # UDP ports with a tcpdump application dissector: output is best effort there.
 _UDP_DISSECTED = frozenset((7, 53, 67, 68, 69, 88, 111, 123, 137, 138, 161, 162, 177, 319,
@@ -147,16 +146,18 @@ def _udp_printer(sport: int, dport: int):  # noqa: ANN202
     return None
 
 
-def hex_ascii(data: bytes, start: int = 0) -> str:
-    """tcpdump -X lines (each starting with a newline and a tab) for ``data``."""
+def ascii_dump(data: bytes) -> str:
+    """tcpdump -A: a newline, then the bytes as text (a CR before LF dropped, the last
+    byte's CR too, other unprintable bytes as dots)."""
     out = []
-    for off in range(0, len(data), 16):
-        chunk = data[off: off + 16]
-        hx = chunk.hex()
-        groups = " ".join(hx[i: i + 4] for i in range(0, len(hx), 4))
-        text = chunk.translate(_PRINTABLE).decode()
-        out.append(f"\n\t0x{off + start:04x}:  {groups:<39}  {text}")
-    return "".join(out)
+    n = len(data)
+    for i, c in enumerate(data):
+        if c == 13:
+            if n - i - 1 > 1 and data[i + 1] != 10:
+                out.append(".")
+        else:
+            out.append(chr(_ASCII[c]))
+    return "\n" + "".join(out)
 
 
 def _with_pseudo_header(data: bytes, ip_off: int, proto: int, p: int, n: int) -> bytes:
@@ -214,14 +215,26 @@ def _q922(b: bytes) -> str:
     return f"DLCI {(dlci << 6) | (b[i] >> 2)}"
 
 
-class TcpdumpFormatter(IPv6Printer, ICMPv6Printer):
+class TcpdumpFormatter(IPv6Printer, ICMPv6Printer, LinkPrinters, TunnelPrinters):
     """tcpdump -n[v][e][X] text for one ``Decoded`` frame at a time (IPv6 and ICMPv6 come
-    from the ``tcpdump.ip6`` and ``tcpdump.icmp6`` mixins)."""
+    from the ``tcpdump.ip6`` and ``tcpdump.icmp6`` mixins, link types and tunnels from
+    ``tcpdump.links`` and ``tcpdump.encap``)."""
 
-    def __init__(self, verbose: int = 0, link: bool = False, hexdump: bool = False) -> None:
+    def __init__(self, verbose: int = 0, link: bool = False, hexdump: int = 0,
+                 xdump: int = 0, ascii: int = 0, tflag: int = 0, number: bool = False
+                 ) -> None:
         self.verbose = verbose
         self.link = link
-        self.hexdump = hexdump
+        self.hexdump = int(hexdump)
+        self.xdump = xdump
+        self.ascii = ascii
+        self.tflag = tflag
+        self.number = number
+        self._suppress = bool(self.hexdump or xdump)  # tcpdump's suppress_default_print
+        self._plain = not (verbose or link or self.hexdump or xdump or ascii or number
+                           or tflag)
+        self._count = 0  # frames formatted (for -#)
+        self._tv_ref: int | None = None  # -ttt/-ttttt reference time, in microseconds
         self._sec = -1
         self._hms = ""
         self._hms_cache: dict[int, str] = {}
@@ -242,22 +255,97 @@ class TcpdumpFormatter(IPv6Printer, ICMPv6Printer):
 
     def format(self, d: Decoded) -> str:
         """All of tcpdump's output for this frame, lines joined by newlines, no trailing one."""
+        if not self._plain:
+            return self._format_full(d)
+        data = d.data
+        if not 0 < len(data) <= d.length <= MAX_SNAPLEN:
+            return self._invalid_header(len(data), d.length)
         sec = d.ts_sec
         if sec != self._sec:
-            hms = self._hms_cache.get(sec)
-            if hms is None:
-                if len(self._hms_cache) > 4096:
-                    self._hms_cache.clear()
-                hms = self._hms_cache[sec] = time.strftime("%H:%M:%S", time.localtime(sec))
-            self._sec, self._hms = sec, hms
+            if sec & 0x80000000:  # a time tcpdump will not convert
+                return self._format_full(d)
+            self._sec, self._hms = sec, self._clock(sec)
         head = f"{self._hms}.{d.ts_usec:06d} "
-        data = d.data
-        if (not self.verbose and not self.link and not self.hexdump and d.linktype == 1
+        if (d.linktype == 1
                 and len(data) >= 42 and data[12:14] == b"\x08\x00" and data[14] == 0x45
                 and data[23] == 1 and data[34] in (0, 8)):
             fast = self._fast_echo(data, d.length)
             if fast is not None:
                 return head + fast
+        return self._format_body(d, head)
+
+    def _clock(self, sec: int) -> str:
+        """HH:MM:SS of local time (cached), or tcpdump's error for a time it cannot show."""
+        hms = self._hms_cache.get(sec)
+        if hms is None:
+            if len(self._hms_cache) > 4096:
+                self._hms_cache.clear()
+            if sec & 0x80000000:
+                hms = "[Error converting time]"
+            else:
+                hms = time.strftime("%H:%M:%S", time.localtime(sec))
+            self._hms_cache[sec] = hms
+        return hms
+
+    def _format_full(self, d: Decoded) -> str:
+        """format() with -#, -t.., -x/-X/-A and friends."""
+        self._count += 1
+        number = f"{self._count:5d}  " if self.number else ""
+        data = d.data
+        if not 0 < len(data) <= d.length <= MAX_SNAPLEN:
+            return number + self._invalid_header(len(data), d.length)
+        return self._format_body(d, number + self._stamp(d))
+
+    def _stamp(self, d: Decoded) -> str:
+        """tcpdump's ts_print for -t (none), -tt, -ttt, -tttt, -ttttt and the default."""
+        t = self.tflag
+        sec, usec = d.ts_sec, d.ts_usec
+        if t == 0:
+            if sec != self._sec:
+                self._sec, self._hms = sec, self._clock(sec)
+            return f"{self._hms}.{usec:06d} " if sec < 0x80000000 else f"{self._hms} "
+        if t == 1:
+            return ""
+        if t == 2:
+            if sec & 0x80000000:
+                return "[Error converting time] "
+            return f"{sec}.{usec:06d} "
+        if t == 4:
+            if sec & 0x80000000:
+                return "[Error converting time] "
+            return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(sec)) + f".{usec:06d} "
+        if 0x80000000 <= sec < 0x100000000:  # libpcap reads a pcap time as signed 32 bits
+            sec -= 0x100000000
+        now = sec * 1_000_000 + usec
+        if self._tv_ref is None or self._tv_ref == 0:  # tcpdump: "not set" means zero
+            self._tv_ref = now
+        delta = now - self._tv_ref
+        sign = "-" if delta < 0 else " "
+        dsec, dusec = divmod(abs(delta), 1_000_000)
+        if t == 3:
+            self._tv_ref = now
+        if dsec & 0x80000000:
+            return f"{sign}[Error converting time] "
+        return f"{sign}{time.strftime('%H:%M:%S', time.gmtime(dsec))}.{dusec:06d} "
+
+    @staticmethod
+    def _invalid_header(caplen: int, length: int) -> str:
+        """pretty_print_packet's complaint about a record it will not print."""
+        parts = []
+        if caplen == 0:
+            parts.append(" caplen==0")
+        if length == 0:
+            parts.append(" len==0")
+        elif length < caplen:
+            parts.append(f" len({length}) < caplen({caplen})")
+        if caplen > MAX_SNAPLEN:
+            parts.append(f" caplen({caplen}) > {MAX_SNAPLEN}")
+        if length > MAX_SNAPLEN:
+            parts.append(f" len({length}) > {MAX_SNAPLEN}")
+        return f"[Invalid header:{','.join(parts)}]"
+
+    def _format_body(self, d: Decoded, head: str) -> str:
+        data = d.data
         out = self._out = [head]
         self._proto = ""
         self._hdrlen = 0
@@ -265,11 +353,21 @@ class TcpdumpFormatter(IPv6Printer, ICMPv6Printer):
         try:
             self._link_print(data, d.linktype, d.length)
             hdrlen = self._hdrlen
-        except (_Trunc, Trunc6):
+        except _Trunc:
             out.append(f" [|{self._proto}]")
             hdrlen = 0
-        if self.hexdump and len(data) > hdrlen:
-            out.append(hex_ascii(data[hdrlen:]))
+        if self.hexdump:
+            start = 0 if self.hexdump > 1 else hdrlen
+            if len(data) > start:
+                out.append(hex_ascii(data[start:]))
+        elif self.xdump:
+            start = 0 if self.xdump > 1 else hdrlen
+            if len(data) > start:
+                out.append(hex_print(data[start:], "\n\t"))
+        elif self.ascii:
+            start = 0 if self.ascii > 1 else hdrlen
+            if len(data) > start:
+                out.append(ascii_dump(data[start:]))
         return "".join(out)
 
     def _fast_echo(self, data: bytes, length: int) -> str | None:
@@ -300,6 +398,8 @@ class TcpdumpFormatter(IPv6Printer, ICMPv6Printer):
             self._ipn(data, 0, length, len(data))
         elif linktype in (0, 108):
             self._null(data, length, linktype)
+        elif linktype in LINK_PRINTERS:
+            getattr(self, LINK_PRINTERS[linktype])(data, length)
         else:
             self._out.append(f"[unsupported link type {linktype}]")
             self._hdrlen = len(data)
@@ -308,54 +408,12 @@ class TcpdumpFormatter(IPv6Printer, ICMPv6Printer):
         self._out.append(f" [|{proto}]")
 
     def _ether(self, data: bytes, length: int) -> None:
-        out = self._out
-        caplen = len(data)
         self._proto = "ether"
-        if caplen < 14 or length < 14:
-            self._trunc_mark("ether")
-            self._hdrlen = min(caplen, length)
-            return
-        if self.link:
-            out.append(f"{_mac(data[6:12])} > {_mac(data[0:6])}, ")
-        orig = length
-        etype = _H(data, 12)[0]
-        p = 14
-        length -= 14
-        printed_length = False
-        while etype in TAG_TYPES:
-            if caplen - p < 4 or length < 4:
-                self._trunc_mark("vlan")
-                self._hdrlen = caplen
-                return
-            if self.link:
-                out.append(f"ethertype {ETHERTYPES.get(etype, 'Unknown')} (0x{etype:04x})")
-                if not printed_length:
-                    out.append(f", length {orig}: ")
-                    printed_length = True
-                else:
-                    out.append(", ")
-                tci = _H(data, p)[0]
-                out.append(f"vlan {tci & 0xFFF}, p {tci >> 13}{', DEI' if tci & 0x1000 else ''}, ")
-            etype = _H(data, p + 2)[0]
-            p += 4
-            length -= 4
-        self._hdrlen = p
-        if etype <= 1500:
-            if self.link:
-                out.append(f"802.3, length {orig}: ")
-            out.append(f"LLC, length {length}")  # best effort
-            return
-        if self.link:
-            out.append(f"ethertype {ETHERTYPES.get(etype, 'Unknown')} (0x{etype:04x})")
-            out.append(", " if printed_length else f", length {orig}: ")
-        if not self._ethertype(etype, data, p, length, caplen):
-            if not self.link:
-                out.append(f"{_mac(data[6:12])} > {_mac(data[0:6])}, ethertype "
-                           f"{ETHERTYPES.get(etype, 'Unknown')} (0x{etype:04x}), length {orig}: ")
-            if not self.hexdump:
-                out.append(hex_ascii(data[p:]))
+        self._hdrlen = self._ether_at(data, 0, length, len(data))
 
-    def _ethertype(self, etype: int, data: bytes, p: int, length: int, caplen: int) -> bool:
+    def _ethertype(self, etype: int, data: bytes, p: int, length: int, caplen: int,
+                   src: bytes | None = None, dst: bytes | None = None) -> bool:
+        """tcpdump's ethertype_print; ``caplen`` is the end of the captured bytes."""
         if etype == 0x0800:
             self._ip(data, p, length, caplen)
         elif etype == 0x0806 or etype == 0x8035:
@@ -363,7 +421,7 @@ class TcpdumpFormatter(IPv6Printer, ICMPv6Printer):
         elif etype == 0x86DD:
             self._ip6(data, p, length, caplen)
         else:
-            return False
+            return self._ethertype_more(etype, data, p, length, caplen, src, dst)
         return True
 
     def _sll_head(self, pkttype: int | None, halen: int, addr: bytes, etype: int,
@@ -527,7 +585,7 @@ class TcpdumpFormatter(IPv6Printer, ICMPv6Printer):
         if total < hlen:
             out.append(f"bad-len {total}")
             return
-        end = min(end, p + min(length, total))
+        end = min(end, p + total)  # tcpdump pushes its snapend to the total length
         off = _H(data, p + 6)[0]
         proto = data[p + 9]
         src = _ntoa(data[p + 12: p + 16])
@@ -607,7 +665,8 @@ class TcpdumpFormatter(IPv6Printer, ICMPv6Printer):
                 if self._ip_ts(data, p, olen, end) < 0:
                     return -1
             elif code in (7, 131, 137):
-                self._ip_route(data, p, olen)
+                if self._ip_route(data, p, olen, end) < 0:
+                    return -1
             elif code == 148:
                 if olen < 4:
                     out.append(f" [bad length {olen}]")
@@ -619,24 +678,27 @@ class TcpdumpFormatter(IPv6Printer, ICMPv6Printer):
             n -= olen
         return 0
 
-    def _ip_route(self, data: bytes, p: int, olen: int) -> None:
+    def _ip_route(self, data: bytes, p: int, olen: int, end: int) -> int:
+        """tcpdump's ip_printroute: -1 when an address is not captured (an address may
+        reach past a badly sized option into what follows, as tcpdump reads it)."""
         out = self._out
         if olen < 3:
             out.append(f" [bad length {olen}]")
-            return
+            return 0
         if (olen + 1) & 3:
             out.append(f" [bad length {olen}]")
-        ptr = data[p + 2] - 1
+        ptr = (data[p + 2] - 1) & 0xFFFFFFFF  # unsigned, as in tcpdump: 0 wraps around
         if ptr < 3 or (ptr + 1) & 3 or ptr > olen + 1:
             out.append(f" [bad ptr {data[p + 2]}]")
         i = 3
         while i < olen:
-            if i + 4 > olen:
-                raise _Trunc  # reads past the option (into what follows)
+            if p + i + 4 > end:
+                return -1
             out.append(f" {_ntoa(data[p + i: p + i + 4])}")
             if ptr > i:
                 out.append(",")
             i += 4
+        return 0
 
     def _ip_ts(self, data: bytes, p: int, olen: int, end: int) -> int:
         out = self._out
@@ -684,6 +746,18 @@ class TcpdumpFormatter(IPv6Printer, ICMPv6Printer):
             self._udp(data, p, length, end, mf, ip_off)
         elif proto == 6:
             self._tcp(data, p, length, end, mf, ip_off)
+        elif proto == 4:
+            self._ip(data, p, length, end)  # IP in IP
+        elif proto == 41:
+            self._ip6(data, p, length, end)  # IPv6 in IPv4 (6in4)
+        elif proto == 58:
+            self._out.append("[ICMPv6 requires IPv6] (invalid)")
+        elif proto == 47:
+            self._gre(data, p, length, end)
+        elif proto == 103:
+            self._pim(data, p, length, end, ip_off)
+        elif proto == 77:
+            self._out.append(f" nd {length}")
         elif proto in _DISSECTED:
             self._out.append(f"{IPPROTOS.get(proto, f'ip-proto-{proto}')} {length}")
         else:
@@ -810,6 +884,8 @@ class TcpdumpFormatter(IPv6Printer, ICMPv6Printer):
             q = p + 8
             need(8 + 4)
             inner_len = _H(data, q + 2)[0]
+            if inner_len < 4:  # tcpdump reads the quote's length again past the cut it made
+                raise _Trunc
             inner_end = min(end, q + inner_len)
             self._quoted = True
             self._ip(data, q, inner_len, inner_end, quoted=True)
@@ -845,8 +921,9 @@ class TcpdumpFormatter(IPv6Printer, ICMPv6Printer):
         n -= 4
         q = ext + 4
         while n > 4:
-            if q + 4 > end:
-                raise _Trunc
+            if q + 4 > end:  # ND_TCHECK_SIZE of the object header: a soft stop
+                self._trunc_mark("icmp")
+                return
             olen, cls, ctype = _H(data, q)[0], data[q + 2], data[q + 3]
             q += 4
             name = {1: "MPLS Stack Entry", 2: "Interface Identification"}.get(cls, "unknown")
@@ -941,6 +1018,10 @@ class TcpdumpFormatter(IPv6Printer, ICMPv6Printer):
             self._app(self._rx.print(data, p + 8, length, end, sport, dport,
                                      data[ip_off + 12: ip_off + 16],
                                      data[ip_off + 16: ip_off + 20], self.verbose))
+            return
+        tunnel = udp_tunnel(sport, dport, data[p + 12: p + 16] if p + 16 <= end else b"")
+        if tunnel is not None:
+            self._udp_tunnel(tunnel, data, p + 8, length, end)
             return
         if ulen > length and not fragmented:
             out.append(f"UDP, bad length {ulen} > {length}")
@@ -1104,11 +1185,12 @@ def _msec(v: int) -> str:
     return f"{h:02d}:{m:02d}:{s:02d}.{ms:03d}"
 
 
-_RECORD_START = re.compile(r"^\d\d:\d\d:\d\d\.\d{6} ")
+_RECORD_START = re.compile(r"^(?:\d\d:\d\d:\d\d\.\d{6} |\[Invalid header: )")
 
 
 def split_records(text: str) -> list[str]:
-    """tcpdump's text output cut into one string per frame (a timestamp starts each)."""
+    """tcpdump's text output cut into one string per frame (a timestamp starts each, or
+    the one-line complaint about a record tcpdump would not print)."""
     records: list[list[str]] = []
     for line in text.split("\n"):
         if _RECORD_START.match(line) or not records:

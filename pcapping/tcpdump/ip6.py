@@ -18,12 +18,13 @@ from __future__ import annotations
 import socket
 import struct
 
+from pcapping.tcpdump.common import Trunc
+
 _H = struct.Struct("!H").unpack_from
 _I = struct.Struct("!I").unpack_from
 
 
-class Trunc6(Exception):
-    """A GET past the captured data: tcpdump's longjmp (a hard stop)."""
+Trunc6 = Trunc  # (the formatter's one longjmp; the old name kept for the IPv6 printers)
 
 
 def ip6_text(raw: bytes) -> str:

@@ -5,7 +5,9 @@
   (3, every code, next-hop MTU for code 4), source quench (4), redirect (5,
   gateway), time exceeded (11) and parameter problem (12, pointer).  The
   quoted datagram is parsed leniently by ``parse_quoted``; its own checksum
-  gets its own verdict, and a wrong one is normal behind NAT.
+  gets its own verdict, and a wrong one is normal behind NAT.  Types 3, 11 and
+  12 may carry an RFC 4884 extension structure after the quote (``extension``,
+  ``quoted_bytes``; MPLS and interface objects in ``wire/ext.py``).
 - ``ICMPOther``: anything else (timestamp, info, mask, router advertisement,
   unknown types), kept as numbers with the 4 bytes after the checksum.
 
@@ -22,6 +24,7 @@ from typing import NamedTuple
 
 from pcapping.errors import DecodeError, Truncated
 from pcapping.wire.checksum import checksum_ok, internet_checksum
+from pcapping.wire.ext import FoundExtension, locate_extension
 from pcapping.wire.ipv4 import IPv4Header
 
 _HDR = struct.Struct("!BBH")
@@ -71,6 +74,7 @@ class Unreach(IntEnum):
 
 
 ERROR_TYPES = frozenset((3, 4, 5, 11, 12))
+EXTENSION_TYPES = frozenset((3, 11, 12))  # RFC 4884: the errors that may carry extensions
 # Types whose 4 bytes after the checksum are an identifier and a sequence number.
 ID_SEQ_TYPES = frozenset((0, 8, 13, 14, 15, 16, 17, 18))
 
@@ -145,8 +149,42 @@ class ICMPError(NamedTuple):
     def quoted(self) -> QuotedDatagram:
         return parse_quoted(self.payload)
 
+    @property
+    def quote_length(self) -> int:
+        """RFC 4884 length of the original-datagram field in 32-bit words (0: not set);
+        only destination unreachable, time exceeded and parameter problem carry it."""
+        return self.rest[1] if self.icmp_type in EXTENSION_TYPES else 0
+
+    @property
+    def extension(self) -> FoundExtension | None:
+        """The RFC 4884 extension structure after the quote (or at offset 128 from a
+        router older than RFC 4884), or None."""
+        if self.icmp_type not in EXTENSION_TYPES:
+            return None
+        return locate_extension(self.payload, self.rest[1], 4)
+
+    @property
+    def quoted_bytes(self) -> bytes:
+        """The original-datagram field without any extension structure."""
+        found = self.extension
+        return self.payload if found is None else found.quote
+
     def encode(self) -> bytes:
         return _encode(self.icmp_type, self.code, self.rest, self.payload)
+
+    @classmethod
+    def build(cls, icmp_type: int, code: int, quoted: bytes, *, rest: bytes = b"\0\0\0\0",
+              extension: bytes | None = None, compliant: bool = True) -> ICMPError:
+        """An error quoting ``quoted`` with ``extension`` (an encoded structure) after it:
+        the quote zero-padded to 128 bytes (a multiple of 4 beyond) and the RFC 4884
+        length field set; not ``compliant``: cut or padded to exactly 128 bytes with the
+        length field 0, as routers older than RFC 4884 did."""
+        if extension is None:
+            return cls(icmp_type, code, quoted, rest)
+        size = max(128, len(quoted) + (-len(quoted) % 4)) if compliant else 128
+        padded = (quoted + bytes(max(0, size - len(quoted))))[:size]
+        length = size // 4 if compliant else 0
+        return cls(icmp_type, code, padded + extension, rest[:1] + bytes((length,)) + rest[2:])
 
 
 class ICMPOther(NamedTuple):

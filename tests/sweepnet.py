@@ -95,6 +95,7 @@ class SweepNet:
         self.sent: list[tuple[float, int, bytes]] = []  # (time, dst, frame) of each probe
         self.keep_frames = True
         self.record = True  # False: only count the probes (memory tests)
+        self.lazy = False  # True: wait() never reports the capture readable
         self.count = 0
 
     def clock(self) -> float:
@@ -136,6 +137,9 @@ class SweepNet:
 
     def wait(self, fds: list[int], delay: float) -> list[int]:
         delay = max(delay, 1e-6)  # a real clock always moves on (a token bucket's 1e-16 s)
+        if self.lazy:  # the answers stay queued until someone reads: sleep the whole delay
+            self.now += delay
+            return []
         if self.heap and self.heap[0][0] <= self.now + delay:
             self.now = max(self.now, self.heap[0][0])
             return [self.fd]

@@ -720,3 +720,14 @@ def test_probes_that_leave_are_valid_in_every_shape(df: bool, size: int,
                               resolved=False)
     assert net.count == 600 and s.stats.received == 600
     assert {len(f) for _t, _d, f in net.sent} == {14 + 28 + size}
+
+
+def test_an_answer_already_queued_is_read_before_its_probe_times_out() -> None:
+    """The answer came 1 ms before the timeout but nobody had read it yet (a busy loop,
+    a wait that did not wake): the strategy reads what is queued before giving up."""
+    net = SweepNet(alive_after(0.499))
+    net.lazy = True
+    s, calls, net, _ = run_sweep(RangeTargets(NET + 1, NET + 3),
+                                 SweepOptions(rate=1000, count=2, period_s=1.0,
+                                              timeout_s=0.5), alive_after(0.499), net=net)
+    assert list(s.rcv) == [2, 2, 2] and s.stats.timeouts == 0 and s.stats.late == 0

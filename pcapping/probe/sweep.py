@@ -387,6 +387,7 @@ class SweepStrategy:
         self._now = clock_start  # the engine clock at the last pump
         self._held: list[tuple[int, int, bytes]] = []  # (round, target, next hop) behind ARP
         self._finished = n == 0
+        self._reading = False  # inside engine.read_now (from expire)
         self._retries_first = not self.counting
         if time_departures:
             self.departures = {}
@@ -797,6 +798,18 @@ class SweepStrategy:
         """Time out the probes whose wait is over, round by round; retire finished rounds."""
         n = self.n
         verdict = self.verdict
+        read_now = getattr(self.engine, "read_now", None)
+        if read_now is not None and not self._reading:
+            for rnd in self.rounds:
+                due = rnd.due(rnd.exp_pos, rnd.timeout_s, rnd.exp) if rnd.exp < rnd.next else None
+                if due is not None and due <= now:
+                    # answers already queued are read before any probe is given up
+                    self._reading = True
+                    try:
+                        read_now(self)
+                    finally:
+                        self._reading = False
+                    break
         for rnd in list(self.rounds):
             if rnd.exp < rnd.next and not self.counting:
                 nxt = verdict.find(0, rnd.exp, rnd.next)  # alive ones need no timeout

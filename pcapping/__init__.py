@@ -5,7 +5,9 @@ Library API (see DESIGN.md):
 - ``read_capture(path) -> Iterator[Decoded]`` streams pcap/pcapng in constant memory;
 - ``Decoded.to_dict()`` is the ``sniff --json`` object;
 - ``ping(host, count=..., ...)`` runs ``send`` and returns its events and statistics;
-- ``trace(host, method=..., ...)`` runs ``trace`` and returns its events and summary.
+- ``trace(host, method=..., ...)`` runs ``trace`` and returns its events and summary;
+- ``sweep(targets | generate=NET/LEN | file=..., count=..., rate=...)`` runs a many-target
+  ``send`` (fping-style) and returns its JSON events, summary and exit status.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from pcapping.errors import DecodeError, Malformed, PcappingError, Truncated
 __version__ = "0.1.0"
 __all__ = [
     "DecodeError", "Decoded", "LinkType", "Malformed", "PcappingError", "Truncated",
-    "decode_frame", "ping", "read_capture", "trace",
+    "decode_frame", "ping", "read_capture", "sweep", "trace",
 ]
 
 
@@ -39,6 +41,13 @@ def ping(host: str, **options: Any) -> Any:
     from pcapping.send import ping as _ping
 
     return _ping(host, **options)
+
+
+def sweep(targets: list[str] | None = None, **options: Any) -> Any:
+    """Run a many-target ``pcapping send`` (fping-style) from Python; returns its events."""
+    from pcapping.many import sweep as _sweep
+
+    return _sweep(targets, **options)
 
 
 def trace(host: str, **options: Any) -> Any:

@@ -57,6 +57,10 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     only = argv[0] if argv and argv[0] in COMMANDS else None
+    if only is not None:  # a command may rewrite its own argv first (send: fping's -s, -l)
+        normalize = getattr(importlib.import_module(COMMANDS[only][0]), "normalize_argv", None)
+        if normalize is not None:
+            argv = argv[:1] + normalize(argv[1:])
     args = build_parser(only).parse_args(argv)
     try:
         command = importlib.import_module(COMMANDS[args.command][0])

@@ -76,10 +76,60 @@ _OPTIONS: list[tuple[tuple[str, ...], str, dict[str, Any], str]] = [
 ]
 
 
+# Many targets (fping's options where their letters are free here; see pcapping/many.py).
+_SWEEP_OPTIONS: list[tuple[tuple[str, ...], str, dict[str, Any], str]] = [
+    (("-g", "--generate"), "generate", {"action": "store_true"},
+     "many targets: generate them from NET/LEN or START END (fping -g)"),
+    (("-F", "--file"), "file", {"metavar": "FILE"},
+     "many targets: read them from FILE, one per line, - for stdin (fping -f)"),
+    (("-C", "--vcount"), "vcount", {"type": int, "metavar": "N"},
+     "many targets: as -c N, and print every RTT per target at the end (fping -C)"),
+    (("--stats",), "stats", {"action": "store_true"},
+     "many targets: print fping's overall statistics at the end (also -s without a number)"),
+    (("--loop",), "loop", {"action": "store_true"},
+     "many targets: probe until interrupted (also -l without a number; fping -l)"),
+    (("-u", "--unreach"), "unreach", {"action": "store_true"},
+     "many targets: list only the unreachable ones (fping -u; -a lists the alive ones)"),
+    (("-e", "--elapsed"), "elapsed", {"action": "store_true"},
+     "many targets: show the RTT on the alive lines (fping -e)"),
+    (("-r", "--retry"), "retry", {"type": int, "metavar": "N"},
+     "many targets: retries per unanswered target without -c (default 3; fping -r)"),
+    (("-B", "--backoff"), "backoff", {"type": float, "metavar": "F"},
+     "many targets: timeout factor per retry (default 1.5; fping -B)"),
+    (("-x", "--reachable"), "reachable", {"type": int, "metavar": "N"},
+     "many targets: exit 0 when at least N targets answer, else 1 (fping -x)"),
+    (("--rate",), "rate", {"type": float, "metavar": "PPS"},
+     "many targets: probes per second, all targets together (token bucket; default 100,"
+     " fping's 10 ms)"),
+    (("--min-gap",), "min_gap", {"type": float, "metavar": "SECONDS"},
+     "many targets: never two probes to one target closer than this (default 0)"),
+]
+SWEEP_DESTS = tuple(dest for _f, dest, _k, _t in _SWEEP_OPTIONS)
+
+MANY_TARGETS_HELP = """\
+many targets (several HOSTs, -g or -F; fping 5.1's output and exit status):
+  ping's letters keep their meaning; with many targets they are fping's options thus:
+    -c N       probes per target (fping -c)   -i SECONDS between probes to one target (fping -p)
+    -W SECONDS wait for each answer (fping -t; default 0.5, or -i up to 2 with -c/-l)
+    -s SIZE    payload bytes, at least 20 (fping -b); -s alone: statistics (fping -s)
+    -l alone   loop until interrupted (fping -l); -a alive only, -A show addresses,
+    -t TTL (fping -H), -Q TOS (fping -O), -M dont clears DF (set by default), -q, -D, -I
+  fping's -f FILE is -F FILE here (-f is ping's flood); its -i (a gap between any two
+  probes) is --rate PPS here.  Exit status: 0 every target alive, 1 some not, 2 a name
+  did not resolve (-x N: 0 when N answered)."""
+
+
 def add_arguments(p: Any) -> None:
-    """``pcapping send``'s options: iputils ping's letters, defaults from PingOptions."""
-    p.add_argument("host", nargs="?", help="name or IPv4 address")
-    for flags, dest, kw, text in _OPTIONS:
+    """``pcapping send``'s options: iputils ping's letters, defaults from PingOptions, and
+    fping's for many targets (``pcapping/many.py``)."""
+    import argparse
+
+    p.formatter_class = argparse.RawDescriptionHelpFormatter
+    p.epilog = MANY_TARGETS_HELP
+    p.add_argument("host", nargs="*", metavar="HOST",
+                   help="name or IPv4 address; several (or -g, -F) probe many targets at once,"
+                   " fping-style (see below)")
+    for flags, dest, kw, text in _OPTIONS + _SWEEP_OPTIONS:
         if kw.get("action") == "store_true":
             p.add_argument(*flags, dest=dest, help=text, **kw)
         else:  # None: not given (PingOptions supplies the default)
@@ -104,6 +154,97 @@ def add_arguments(p: Any) -> None:
     # -4/-6 look like negative numbers to argparse, which would then read `-s -1` as an
     # option; ping reads it as a value (and refuses it with its own words)
     p._has_negative_number_optionals.clear()
+
+
+def _option_table() -> tuple[set[str], dict[str, bool]]:
+    """(short letters that take a value, {long option: takes a value}), from the parser
+    ``add_arguments`` builds: normalize_argv's permutation must know which tokens are
+    values."""
+    import argparse
+
+    p = argparse.ArgumentParser(add_help=True)
+    add_arguments(p)
+    short: set[str] = set()
+    long_opts: dict[str, bool] = {}
+    for opt, action in p._option_string_actions.items():
+        takes = action.nargs != 0
+        if opt.startswith("--"):
+            long_opts[opt] = takes
+        elif takes:
+            short.add(opt[1:])
+    return short, long_opts
+
+
+def _numeric(token: str | None) -> bool:
+    import re
+
+    return token is not None and re.fullmatch(r"[+-]?\d+(\.\d*)?", token) is not None
+
+
+def _long_takes_value(token: str, long_opts: dict[str, bool]) -> bool:
+    if "=" in token:
+        return False
+    if token in long_opts:
+        return long_opts[token]
+    matches = [o for o in long_opts if o.startswith(token)]  # argparse's abbreviations
+    return len(matches) == 1 and long_opts[matches[0]]
+
+
+def normalize_argv(argv: list[str]) -> list[str]:
+    """``send``'s argv as argparse should see it (cli.py calls this before parsing).
+
+    - fping's ``-s`` (statistics) and ``-l`` (loop) take no value, ping's ``-s SIZE`` and
+      ``-l PRELOAD`` do: ``-s``/``-l`` followed by something that is not a number become
+      ``--stats``/``--loop``;
+    - targets may come before, between and after options (fping and getopt permute):
+      they are moved after the options, in their order.
+    """
+    value_short, long_opts = _option_table()
+    out: list[str] = []
+    hosts: list[str] = []
+    i = 0
+    n = len(argv)
+    while i < n:
+        tok = argv[i]
+        if tok == "--":
+            hosts += argv[i + 1:]
+            break
+        if tok.startswith("--"):
+            out.append(tok)
+            if _long_takes_value(tok, long_opts) and i + 1 < n:
+                out.append(argv[i + 1])
+                i += 1
+            i += 1
+            continue
+        if tok.startswith("-") and len(tok) > 1:
+            body = tok[1:]
+            pieces: list[str] = []
+            k = 0
+            consumed_next = False
+            while k < len(body):
+                ch = body[k]
+                if ch in value_short:
+                    rest = body[k + 1:]
+                    if rest:
+                        pieces.append("-" + ch + rest)
+                    else:
+                        nxt = argv[i + 1] if i + 1 < n else None
+                        if ch in "sl" and not _numeric(nxt):
+                            pieces.append("--stats" if ch == "s" else "--loop")
+                        else:
+                            pieces.append("-" + ch)
+                            if nxt is not None:
+                                pieces.append(nxt)
+                                consumed_next = True
+                    break
+                pieces.append("-" + ch)
+                k += 1
+            out += pieces
+            i += 2 if consumed_next else 1
+            continue
+        hosts.append(tok)
+        i += 1
+    return out + (["--"] + hosts if hosts else [])
 
 
 def _range_error(value: object, low: int, high: int) -> PcappingError:
@@ -385,8 +526,13 @@ def run(args: Any) -> int:
 
         print(f"{version_text()} (send: iputils ping 20221126 compatible)")
         return 0
-    if args.host is None:
+    from pcapping import many
+
+    if many.wants_sweep(args):
+        return many.run(args)
+    if not args.host:
         raise PcappingError("usage error: Destination address required")
+    args.host = args.host[0]
     opts = options_from(args)
     out = sys.stdout
 

@@ -24,8 +24,8 @@ from pcapping.errors import PRIVILEGE_ADVICE, PcappingError
 from pcapping.io.linktypes import linktype_to_dlt
 from pcapping.io.pcapfile import Captured, PcapReader
 
-__all__ = ["AnyCapture", "Capture", "Captured", "FileCapture", "LiveCapture", "compile_filter",
-           "open_file", "open_live"]
+__all__ = ["AnyCapture", "Capture", "Captured", "FileCapture", "LiveCapture", "MultiCapture",
+           "compile_filter", "open_file", "open_live"]
 
 # Large enough that a burst of 250k small frames/s is not dropped while Python decodes.
 DEFAULT_BUFFER_BYTES = 64 << 20
@@ -287,6 +287,47 @@ class LiveCapture:
         if not self._closed:
             self._closed = True
             self._handle.close()
+
+
+class MultiCapture:
+    """Several live handles read as one: one descriptor to wait on (an epoll set) and
+    ``next_batch`` taking turns between them.  The sweep uses it to read its link and
+    loopback (where this host's own addresses answer) together.  Every handle must have
+    the same link type."""
+
+    def __init__(self, captures: list[LiveCapture]) -> None:
+        self.captures = captures
+        self.linktype = captures[0].linktype
+        self._epoll = select.epoll()
+        for c in captures:
+            self._epoll.register(c.fd, select.EPOLLIN)
+        self.fd = self._epoll.fileno()
+        self.frames_read = 0
+        self._turn = 0
+
+    def next_batch(self, max_frames: int) -> tuple[bytes, bytes]:
+        captures = self.captures
+        k = len(captures)
+        for step in range(k):
+            c = captures[(self._turn + step) % k]
+            buf, meta = c.next_batch(max_frames)
+            if meta:
+                c.frames_read += len(meta) >> 4
+                self._turn = (self._turn + step + 1) % k
+                return buf, meta
+        return b"", b""
+
+    def drained(self) -> bool:
+        return all(c.drained() for c in self.captures)
+
+    def stats(self) -> tuple[int, int, int]:
+        totals = [c.stats() for c in self.captures]
+        return tuple(sum(t[i] for t in totals) for i in range(3))  # type: ignore[return-value]
+
+    def close(self) -> None:
+        for c in self.captures:
+            c.close()
+        self._epoll.close()
 
 
 def ctypes_pointer(handle: object) -> int:

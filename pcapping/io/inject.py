@@ -82,6 +82,13 @@ class PacketInjector:
     def _send_offload(self, frame: bytes | bytearray) -> int:
         return self.sock.send(vnet_header(frame) + bytes(frame))
 
+    def batch(self, frame_len: int, slots: int) -> FrameBatch | None:
+        """A buffer of ``slots`` frames of ``frame_len`` bytes sent in one system call
+        (None with checksum offload: each frame then needs its own vnet header)."""
+        if self.offload:
+            return None
+        return FrameBatch(self.sock, frame_len, slots)
+
     def close(self) -> None:
         self.sock.close()
 
@@ -126,6 +133,85 @@ def vnet_header(frame: bytes | bytearray) -> bytes:
         return _NO_OFFLOAD
     # flags NEEDS_CSUM, gso none, hdr_len, gso_size, csum_start, csum_offset (native order)
     return struct.pack("=BBHHHH", 1, 0, 0, 0, start, where)
+
+
+class FrameBatch:
+    """Frames of one length side by side in ``buffer``, sent by ``send(n)`` with one
+    ``sendmmsg(2)`` (through ctypes: Python's socket module has no sendmmsg).  It saves
+    the system call per frame (about 0.3 µs of the ~2.9 µs a frame costs on a veth here),
+    not the kernel's work for each.  Without sendmmsg it sends them one by one."""
+
+    def __init__(self, sock: socket.socket, frame_len: int, slots: int) -> None:
+        self.sock = sock
+        self.frame_len = frame_len
+        self.slots = slots
+        self.buffer = bytearray(frame_len * slots)
+        self._call: Any = None
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            sendmmsg = libc.sendmmsg
+        except (OSError, AttributeError):
+            return
+
+        class _IOVec(ctypes.Structure):
+            _fields_ = [("base", ctypes.c_void_p), ("len", ctypes.c_size_t)]
+
+        class _MsgHdr(ctypes.Structure):
+            _fields_ = [("name", ctypes.c_void_p), ("namelen", ctypes.c_uint),
+                        ("iov", ctypes.c_void_p), ("iovlen", ctypes.c_size_t),
+                        ("control", ctypes.c_void_p), ("controllen", ctypes.c_size_t),
+                        ("flags", ctypes.c_int)]
+
+        class _MMsgHdr(ctypes.Structure):
+            _fields_ = [("hdr", _MsgHdr), ("len", ctypes.c_uint)]
+
+        sendmmsg.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_uint, ctypes.c_int]
+        sendmmsg.restype = ctypes.c_int
+        self._cbuf = (ctypes.c_char * len(self.buffer)).from_buffer(self.buffer)
+        base = ctypes.addressof(self._cbuf)
+        self._iov = (_IOVec * slots)()
+        self._msgs = (_MMsgHdr * slots)()
+        for k in range(slots):
+            self._iov[k].base = base + k * frame_len
+            self._iov[k].len = frame_len
+            self._msgs[k].hdr.iov = ctypes.addressof(self._iov[k])
+            self._msgs[k].hdr.iovlen = 1
+        fd = sock.fileno()
+        msgs = ctypes.addressof(self._msgs)
+        get_errno = ctypes.get_errno
+
+        def call(n: int) -> int:
+            sent = sendmmsg(fd, msgs, n, 0)
+            if sent < 0:
+                err = get_errno()
+                raise OSError(err, os.strerror(err))
+            return sent
+
+        self._call = call
+
+    def send(self, n: int) -> int:
+        """Send the first ``n`` frames; how many went (fewer when the queue filled up:
+        OSError only when none did)."""
+        if self._call is not None:
+            return self._call(n)
+        size = self.frame_len
+        view = memoryview(self.buffer)
+        for k in range(n):
+            try:
+                self.sock.send(view[k * size:(k + 1) * size])
+            except OSError:
+                if k == 0:
+                    raise
+                return k
+        return n
+
+    def close(self) -> None:
+        """Release the buffer (ctypes holds an export of it until then)."""
+        if self._call is not None:
+            self._call = None
+            del self._cbuf
 
 
 class RawIPInjector:

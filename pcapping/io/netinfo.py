@@ -20,6 +20,9 @@ Public API (addresses are raw 4-byte ``bytes``, as everywhere in pcapping)::
     route_get(destination, interface=None, source=None) -> Route
                                 # like `ip [-6] route get DST [from SRC] [oif IF]`;
                                 # 4-byte addresses ask IPv4, 16-byte ones IPv6
+    route_prefixes() -> list[tuple[int, int]]            # (network, prefixlen) of every IPv4
+                                # route in the local, main and default tables (for sweeps)
+    rules_are_default() -> bool  # only the kernel's three default policy rules exist
     interface_type(interface) -> int                     # ARPHRD_*: 1 Ethernet, 772 lo, 65534 tun
     interface_exists(interface) -> bool
     interface_mac(interface) -> bytes                    # 6 bytes, from /sys/class/net
@@ -54,6 +57,8 @@ __all__ = [
     "interface_type",
     "link_local_address",
     "route_get",
+    "route_prefixes",
+    "rules_are_default",
 ]
 
 # --- rtnetlink constants (linux/netlink.h, linux/rtnetlink.h, linux/if_addr.h) ---
@@ -64,6 +69,8 @@ _NLM_F_DUMP = 0x300
 _RTM_NEWROUTE = 24
 _RTM_GETROUTE = 26
 _RTM_NEWADDR = 20
+_RTM_NEWRULE = 32
+_RTM_GETRULE = 34
 _RTM_GETADDR = 22
 _RTA_DST = 1
 _RTA_SRC = 2
@@ -80,6 +87,15 @@ _RTN_LOCAL = 2
 _RTN_BROADCAST = 3
 _RTN_MULTICAST = 5
 _RT_TABLE_MAIN = 254
+_DEFAULT_TABLES = (253, 254, 255)  # default, main, local: what the default rules look up
+# the kernel's own IPv4 rules: (priority, table); FRA_PRIORITY 6, FRA_TABLE 15, FRA_PROTOCOL 21
+_DEFAULT_RULES = {(0, 255), (32766, 254), (32767, 253)}
+_FRA_PRIORITY = 6
+_FRA_TABLE = 15
+_FRA_PROTOCOL = 21
+_FRA_SUPPRESS = (13, 14)  # FRA_SUPPRESS_IFGROUP, FRA_SUPPRESS_PREFIXLEN
+_NONE32 = b"\xff\xff\xff\xff"
+_FR_ACT_TO_TBL = 1
 _IFF_UP = 0x1
 
 _NLMSGHDR = struct.Struct("=IHHII")  # len, type, flags, seq, pid
@@ -254,6 +270,70 @@ def route_get(
             rtm_type=rtm_type,
         )
     raise PcappingError(f"{addr_text(destination)}{where}: {os.strerror(errno.ENETUNREACH)}")
+
+
+def route_prefixes() -> list[tuple[int, int]]:
+    """(network as an int, prefix length) of every IPv4 route in the local, main and default
+    tables: the boundaries a many-target sweep splits its ranges at, so that one lookup per
+    piece (``route_get``) answers for every address in it (see ``probe/targets.py``)."""
+    body = _RTMSG.pack(socket.AF_INET, 0, 0, 0, 0, 0, 0, 0, 0)
+    try:
+        answers = _request(_RTM_GETROUTE, _NLM_F_DUMP, body)
+    except OSError as exc:
+        raise PcappingError(f"cannot list routes: {exc.strerror}") from None
+    out: list[tuple[int, int]] = []
+    for mtype, payload in answers:
+        if mtype != _RTM_NEWROUTE or len(payload) < _RTMSG.size:
+            continue
+        family, dst_len, _s, _t, table, _p, _sc, _type, _f = _RTMSG.unpack_from(payload, 0)
+        if family != socket.AF_INET or dst_len > 32:
+            continue
+        attrs = _parse_attrs(payload, _RTMSG.size, len(payload))
+        if _RTA_TABLE in attrs and len(attrs[_RTA_TABLE]) >= 4:
+            (table,) = struct.unpack("=I", attrs[_RTA_TABLE][:4])
+        if table not in _DEFAULT_TABLES:
+            continue
+        dst = attrs.get(_RTA_DST, b"\0\0\0\0")
+        if len(dst) != 4:
+            continue
+        network = int.from_bytes(dst, "big")
+        if dst_len < 32:
+            network &= ~((1 << (32 - dst_len)) - 1) & 0xFFFFFFFF
+        out.append((network, dst_len))
+    return out
+
+
+def rules_are_default() -> bool:
+    """True when the IPv4 policy rules are only the kernel's three (local, main, default):
+    then the routes of those tables decide every lookup (``route_prefixes`` is complete)."""
+    body = _RTMSG.pack(socket.AF_INET, 0, 0, 0, 0, 0, 0, 0, 0)  # fib_rule_hdr has this shape
+    try:
+        answers = _request(_RTM_GETRULE, _NLM_F_DUMP, body)
+    except OSError:
+        return False
+    for mtype, payload in answers:
+        if mtype != _RTM_NEWRULE or len(payload) < _RTMSG.size:
+            continue
+        family, dst_len, src_len, tos, table, _r1, _r2, action, _f = _RTMSG.unpack_from(
+            payload, 0)
+        if family != socket.AF_INET:
+            continue
+        attrs = _parse_attrs(payload, _RTMSG.size, len(payload))
+        for kind in _FRA_SUPPRESS:  # "none" (-1) is what the kernel reports when unset
+            if attrs.get(kind, _NONE32) == _NONE32:
+                attrs.pop(kind, None)
+        if set(attrs) - {_FRA_PRIORITY, _FRA_TABLE, _FRA_PROTOCOL}:
+            return False  # a selector (iif, oif, fwmark, ports, ...), a goto, a suppressor
+        if dst_len or src_len or tos or action != _FR_ACT_TO_TBL:
+            return False
+        if _FRA_TABLE in attrs and len(attrs[_FRA_TABLE]) >= 4:
+            (table,) = struct.unpack("=I", attrs[_FRA_TABLE][:4])
+        priority = 0
+        if _FRA_PRIORITY in attrs and len(attrs[_FRA_PRIORITY]) >= 4:
+            (priority,) = struct.unpack("=I", attrs[_FRA_PRIORITY][:4])
+        if (priority, table) not in _DEFAULT_RULES:
+            return False
+    return True
 
 
 def interface_exists(interface: str) -> bool:

@@ -90,7 +90,12 @@ class EngineSession:
                  protocols: str | None = None, write: str | None = None,
                  user: str | None = None,
                  retrans_s: float | None = None, buffer_bytes: int = BUFFER_BYTES,
-                 checksum_offload: bool = False, link_snaplen: bool = False) -> None:
+                 checksum_offload: bool = False, link_snaplen: bool = False,
+                 inbound: bool = False, snaplen: int | None = None) -> None:
+        """``inbound`` (IPv4): capture only what is addressed to us (and ARP), not our own
+        probes leaving (a strategy that times its probes itself, e.g. the sweep, reads half
+        as many frames); ``snaplen`` (else ``link_snaplen``'s rule) sizes libpcap's ring
+        slots: a short one gives many more slots in the same ``buffer_bytes``."""
         from pcapping.io import netinfo
         from pcapping.io.capture import LiveCapture
         from pcapping.io.inject import PacketInjector, RawIPInjector
@@ -124,12 +129,18 @@ class EngineSession:
             hosts = f"host {self.src_txt}" + (
                 f" or host {netinfo.addr_text(self.link_local)}" if self.link_local else "")
             bpf = f"({protocols} or ip6[6] == 44) and ({hosts})"
+        elif inbound:
+            bpf = f"({protocols}) and dst host {self.src_txt}"
+            if kind == "ethernet":
+                bpf = f"({bpf}) or arp"
         else:
             wanted = f"({protocols} or arp)" if kind == "ethernet" else f"({protocols})"
             bpf = f"{wanted} and host {self.src_txt}"
         # link_snaplen: frames no longer than the link's MTU allows (answers are read
         # whole, fragments included), so a small ring still holds a burst of them
-        snaplen = max(2048, mtu + 64) if link_snaplen and not local else SNAPLEN
+        if snaplen is None:
+            snaplen = max(2048, mtu + 64) if link_snaplen and not local else SNAPLEN
+        self.capture_snaplen = snaplen
         self.capture = capture = LiveCapture(iface, bpf=bpf, snaplen=snaplen, timeout_ms=1,
                                              buffer_bytes=buffer_bytes, immediate=True)
         self.injector: Any = None

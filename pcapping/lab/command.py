@@ -70,7 +70,9 @@ def _more_lines(spec: LabSpec) -> list[tuple[str, str]]:
         ("", f"traceroute -n -T {spec.trace_target}"),
         ("", f"mtr -n -r -c 3 {spec.trace_target}"),
         (f"sweep the /16 ({spec.sweep_block}): alive, unreachable, prohibited, dropped",
-         f"pcapping sweep {spec.sweep_block}"),
+         f"pcapping send -q -s --rate 50000 -g {spec.sweep_block}"),
+        ("", f"pcapping send -g {spec.sweep_alive.replace('.0/24', '.0/29')}"),
+        ("", f"pcapping send -u -g {spec.sweep_unreachable.replace('.0/24', '.0/29')}"),
         ("", f"fping -g {sweep_part} -r 0"),
     ]  # fmt: skip
 
@@ -192,6 +194,7 @@ def _demo_lines(spec: LabSpec) -> list[tuple[str, str]]:
               ("", f"trace -T {spec.trace_target}"),
               ("trace over IPv6: NAT66 and the DSCP rewrite in the quotes too",
                f"trace -6 {spec.trace_target6}")]
+
     return lines
 
 

@@ -10,8 +10,10 @@ the client namespace, and measures to the target (two routed veth hops):
   interleaved; the rate is N / the "time" both print (first to last request), and the
   whole-process wall time is shown too; every round must report N received;
 - ``-i 0 -q``: the same without the dots;
-- nping (``--icmp --rate 1000000 -c N``) and hping3 (``-1 -i u1 -c N``), where installed:
-  their own counts and the wall time (they wait for replies differently; shown for scale);
+- nping (``--icmp --rate 1000000 -c N``) and hping3 (``-1 -i u1 -c N``, and ``-i u100``:
+  at u1 hping3 sends faster than its own receive loop and counts almost no replies), where
+  installed: their own counts and the wall time (they wait for replies differently; shown
+  for scale);
 - memory: peak RSS of ``pcapping send -f -q`` at 10k and 200k requests (``os.wait4``).
 
 Medians of the rounds, and ratios to kernel ping.  Bounded counts; packets only go to
@@ -84,7 +86,9 @@ def inner(target: str, n: int, rounds: int) -> None:
     for name, argv in (("nping --rate 1e6", ["nping", "--icmp", "--rate", "1000000", "-c",
                                             str(n), "-q", target]),
                        ("hping3 -i u1", ["hping3", "-1", "-i", "u1", "-c", str(n), "-q",
-                                         target])):
+                                         target]),
+                       ("hping3 -i u100", ["hping3", "-1", "-i", "u100", "-c", str(n), "-q",
+                                           target])):
         if shutil.which(argv[0]) is None:
             print(f"  {name:<22} (not installed)")
             continue

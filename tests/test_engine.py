@@ -534,3 +534,79 @@ def test_window_pacer_caps_outstanding() -> None:
     assert g.ready(0.0, 0) == 1
     g.sent(0.0)
     assert g.ready(0.01, 1) == 0 and g.ready(0.05, 1) == 1
+
+
+# --- the flood lane (pump) against the generic path ---
+
+def _mixed_answers(d: Any, frame: bytes, now: float) -> list[tuple[float, bytes]]:
+    """At once (so the lane reads them in its own turn): good replies, and every few
+    requests something the lane must not count as a good reply: a bad ICMP checksum, a
+    bad IP header checksum, a nonzero code, a duplicate, a time exceeded, a stranger's
+    reply."""
+    seq = d.icmp.seq
+    good = reply_to(frame, ip_ident=seq)
+    kind = seq % 11
+    if kind == 3:
+        return [(now, reply_to(frame, corrupt=True))]
+    if kind == 4:
+        bad = bytearray(good)
+        bad[24] ^= 0x10  # the IP header checksum
+        return [(now, bytes(bad))]
+    if kind == 5:
+        odd = bytearray(good)
+        odd[35] = 5  # ICMP code 5 (the checksum no longer fits)
+        return [(now, bytes(odd))]
+    if kind == 6:
+        return [(now, good), (now, good)]
+    if kind == 7:
+        return [(now, error_about(frame, GW, 11, 0))]
+    if kind == 8:
+        return [(now, reply_to(frame, ident=0x4321)), (now + 1e-6, good)]
+    return [(now + (seq % 5) * 1e-6, good)]
+
+
+def _flood_run(monkeypatch: pytest.MonkeyPatch, lane: bool, **kw: Any,
+               ) -> tuple[PingStrategy, str]:
+    from pcapping.report.ping import TextPingReport
+
+    out: list[str] = []
+    report = TextPingReport(out.append, out.append, size=56, dst=TARGET, flood=True,
+                            quiet=kw.pop("quiet", False))
+    with monkeypatch.context() as m:
+        if not lane:
+            m.setattr(PingStrategy, "_build_lane", lambda self: False)
+        calls: list[int] = []
+        counted = PingStrategy._pump_counted
+
+        def spy(self: PingStrategy, now: float, lane_: tuple) -> int:
+            calls.append(1)
+            return counted(self, now, lane_)
+        m.setattr(PingStrategy, "_pump_counted", spy)
+        net = FakeNet(_mixed_answers)
+        s, _, _ = run(net, report, interval_s=0, interval_given=False, flood=True, **kw)
+    assert bool(calls) == lane
+    return s, "".join(out)
+
+
+@pytest.mark.parametrize("quiet", [False, True])
+def test_the_flood_lane_counts_what_the_generic_path_counts(
+        monkeypatch: pytest.MonkeyPatch, quiet: bool) -> None:
+    fields = ("transmitted", "received", "duplicates", "corrupted", "errors", "timed",
+              "tsum", "tsum2", "tmin", "tmax", "rtt8", "jitter_sum", "last_rtt", "pipesize")
+    lane, lane_out = _flood_run(monkeypatch, True, count=700, quiet=quiet)
+    generic, generic_out = _flood_run(monkeypatch, False, count=700, quiet=quiet)
+    assert ({f: getattr(lane.stats, f) for f in fields}
+            == {f: getattr(generic.stats, f) for f in fields})
+    assert lane.stats.histogram.counts == generic.stats.histogram.counts
+    assert lane_out == generic_out
+    st = lane.stats
+    # 700 requests: 3 x 64 corrupted (ICMP or IP checksum, the code), 64 duplicates,
+    # 64 time exceeded; strangers are never counted
+    assert (st.transmitted, st.corrupted, st.duplicates, st.errors) == (700, 192, 64, 64)
+    assert st.received == 700 - 192 - 64
+
+
+def test_the_flood_lane_wraps_the_sequence_numbers(monkeypatch: pytest.MonkeyPatch) -> None:
+    s, _ = _flood_run(monkeypatch, True, count=66_000, quiet=True)
+    assert s.stats.transmitted == 66_000 and s.stats.errors == 6000
+    assert s.stats.received + s.stats.corrupted + s.stats.errors == 66_000

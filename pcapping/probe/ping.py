@@ -321,6 +321,8 @@ class PingStrategy:
         # request (the capture's next batch, through fast_batch), for up to LANE_TURNS
         # requests before the engine's loop (signals, timers, the end) gets its turn
         reading = engine.writer is None
+        if reading and self._lane_rx[6] is not None:
+            return self._pump_counted(now, lane)
         capture = engine.capture
         clock = engine.clock
         l3 = engine.l3
@@ -348,6 +350,170 @@ class PingStrategy:
                     for data, sec, usec in declined:
                         engine._frame(data, sec, usec, self)
             now = clock()
+        return sent
+
+    def _pump_counted(self, now: float, lane: tuple) -> int:
+        """``pump`` when replies are only counted (-q, -f) and nothing is written: up to
+        LANE_TURNS times one request, then every frame the capture holds.  The lane's
+        request (its departure time) and the reply it asks for (type, code, checksum,
+        identifier, sequence and payload equal to what we expect, in a whole unfragmented
+        IP datagram from the target with a good header checksum) are taken here with the
+        counters in locals; anything else ends the turns and goes the usual way
+        (``fast``, then the engine) once the counters are written back."""
+        frame, off, send = lane
+        engine = self.engine
+        capture = engine.capture
+        next_batch = capture.next_batch
+        clock = engine.clock
+        l3 = engine.l3
+        unpack = _META.unpack_from
+        from_bytes = int.from_bytes
+        stats = self.stats
+        hist = stats.histogram
+        counts, slot = hist.counts, hist.slot
+        pacer = self.pacer
+        departed = self.departed_us
+        answered = self.answered
+        count = self.opts.count
+        preload = pacer.preload
+        reply = self._lane_rep  # the expected reply from its type on, patched per request
+        at = self._lane_reply_at  # its offset from the IP header
+        flen = len(frame)
+        k_req, k_rep = self._lane_k
+        addrs, total_b = self._lane_rx[4], self._lane_rx[5]
+        v4 = self.IP_LEN == 20
+        marks: list[str] | None = [] if self._dot is not None else None
+        o2, o3, o6, o7 = off + 2, off + 3, off + 6, off + 7
+        nt, acked, cur = self.ntransmitted, self.acked, pacer.cur
+        transmitted, received, duplicates = stats.transmitted, stats.received, stats.duplicates
+        pipesize, timed, tsum, tsum2 = stats.pipesize, stats.timed, stats.tsum, stats.tsum2
+        tmin, tmax, rtt8, last = stats.tmin, stats.tmax, stats.rtt8, stats.last_rtt
+        jitter, htotal = stats.jitter_sum, hist.total
+        frames_read = 0
+        declined: list[tuple[bytes, int, int]] = []
+        sent = 0
+        seq = nt & 0xFFFF
+        try:
+            for _ in range(self.LANE_TURNS):
+                if count is not None and nt >= count:
+                    break
+                in_flight = (nt - acked) & 0xFFFF
+                if in_flight > 0x7FFF:
+                    in_flight = nt - received - stats.errors
+                if in_flight >= preload and int((now - cur) * 1000) < pacer.MIN_INTERVAL_MS:
+                    break
+                cur = now
+                nt += 1
+                seq = nt & 0xFFFF
+                c = k_req + seq  # RFC 1624 from the template's checksum and sequence
+                c = (c & 0xFFFF) + (c >> 16)
+                c = ~((c & 0xFFFF) + (c >> 16)) & 0xFFFF
+                frame[o6] = reply[6] = seq >> 8
+                frame[o7] = reply[7] = seq & 0xFF
+                frame[o2] = c >> 8
+                frame[o3] = c & 0xFF
+                c = k_rep + seq  # the reply's: the type's difference added in
+                c = (c & 0xFFFF) + (c >> 16)
+                c = ~((c & 0xFFFF) + (c >> 16)) & 0xFFFF
+                reply[2] = c >> 8
+                reply[3] = c & 0xFF
+                departed[seq] = 0
+                answered[seq] = 0
+                transmitted += 1
+                if marks is not None:
+                    marks.append(".")
+                sent += 1
+                try:
+                    send(frame)
+                except OSError as exc:
+                    declined.append((b"", -1, 0))
+                    failure = exc
+                    break
+                buf, meta = next_batch(16)
+                if meta:
+                    n = len(meta) >> 4
+                    frames_read += n
+                    for i in range(0, n << 4, 16):
+                        sec, usec, roff, caplen = unpack(meta, i)
+                        if declined:  # (the rest of the batch keeps its order)
+                            declined.append((buf[roff:roff + caplen], sec, usec))
+                            continue
+                        if caplen == flen and buf.startswith(frame, roff):
+                            if not departed[seq]:  # our request, as it left
+                                departed[seq] = sec * 1_000_000 + usec
+                            continue
+                        p = roff + l3
+                        if caplen >= flen and buf.startswith(reply, p + at - 2) and (
+                                (v4 and buf[p] == 0x45 and buf[p + 9] == 1
+                                 and buf.startswith(addrs, p + 12)
+                                 and buf.startswith(total_b, p + 2)
+                                 and not buf[p + 6] & 0x3F and not buf[p + 7]
+                                 and (not l3 or (buf[p - 2] == 8 and not buf[p - 1]))
+                                 and not from_bytes(buf[p:p + 20], "big") % 0xFFFF)
+                                or (not v4 and self._lane_ip_ok(buf[roff:roff + caplen], l3,
+                                                                at + l3))):
+                            # _counted, in line: the lane's reply, whole and right
+                            diff = (nt - seq) & 0xFFFF
+                            if diff <= 0x7FFF:
+                                if diff >= pipesize:
+                                    pipesize = diff + 1
+                                if (0 < ((seq - acked) & 0xFFFF) <= 0x7FFF
+                                        or (nt - acked) & 0xFFFF > 0x7FFF):
+                                    acked = seq
+                            if answered[seq] == 1:
+                                duplicates += 1
+                            else:
+                                answered[seq] = 1
+                                received += 1
+                            dep = departed[seq]
+                            if dep:
+                                us = sec * 1_000_000 + usec - dep
+                                if us < 0:
+                                    us = 0
+                                if timed:
+                                    if us < tmin:
+                                        tmin = us
+                                    elif us > tmax:
+                                        tmax = us
+                                    jitter += us - last if us > last else last - us
+                                else:
+                                    tmin = tmax = us
+                                timed += 1
+                                tsum += us
+                                tsum2 += us * us
+                                rtt8 = us * 8 if not rtt8 else rtt8 + us - (rtt8 >> 3)
+                                last = us
+                                counts[us if us < 128 else slot(us)] += 1
+                                htotal += 1
+                            if marks is not None:
+                                marks.append("\b \b")
+                            continue
+                        declined.append((buf[roff:roff + caplen], sec, usec))
+                    if declined:
+                        break
+                now = clock()
+        finally:
+            self.ntransmitted, self.acked, pacer.cur = nt, acked, cur
+            # what _lane_send and fast_batch go on from
+            self._lane_seq = seq
+            self._lane_csum = frame[o2] << 8 | frame[o3]
+            self._lane_reply[:2] = reply[2:4]
+            self._lane_reply[4:6] = reply[6:8]
+            capture.frames_read += frames_read
+            stats.transmitted, stats.received, stats.duplicates = transmitted, received, \
+                duplicates
+            stats.pipesize, stats.timed, stats.tsum, stats.tsum2 = pipesize, timed, tsum, tsum2
+            stats.tmin, stats.tmax, stats.rtt8, stats.last_rtt = tmin, tmax, rtt8, last
+            stats.jitter_sum, hist.total = jitter, htotal
+            if sent:
+                stats.last_send = cur
+            if marks:
+                self.report.write("".join(marks))
+        for data, sec, usec in declined:
+            if sec < 0:
+                engine._send_failed(failure, flen)
+            elif not self.fast(data, l3, sec, usec):
+                engine._frame(data, sec, usec, self)
         return sent
 
     def _lane_send(self, nt: int, now: float, lane: tuple) -> None:
@@ -413,6 +579,14 @@ class PingStrategy:
         self._lane_csum = int.from_bytes(frame[off + 2:off + 4], "big")
         self._lane_reply = bytearray(frame[off + 2:])  # checksum onwards of the reply
         self._lane_reply_at = off - len(header) + 2  # its offset from the IP header
+        # _pump_counted's: the reply from its type on, and RFC 1624's constant parts for
+        # the request's checksum and the reply's (~HC + ~m, the type's change added)
+        rep = bytearray(frame[off:])
+        rep[0] = self.REPLY_TYPE
+        csum = self._lane_csum
+        k_req = (~csum & 0xFFFF) + (~self._lane_seq & 0xFFFF)
+        self._lane_k = (k_req, k_req + self._type_delta)
+        self._lane_rep = rep
         size = len(self._lane_reply)
         counted = self._counted if self._mark is not None and not opts.adaptive else None
         # what fast_batch compares, computed once: (request, reply, offset, size, the
@@ -511,7 +685,8 @@ class PingStrategy:
                 return True
             at = l3 + self._lane_reply_at
             if (data[at:at + len(self._lane_reply)] == self._lane_reply
-                    and data[at - 2] == self.REPLY_TYPE and self._lane_ip_ok(data, l3, at)):
+                    and data[at - 2] == self.REPLY_TYPE and not data[at - 1]
+                    and self._lane_ip_ok(data, l3, at)):
                 if self._mark is not None and not self.opts.adaptive:
                     self._counted(self._lane_seq, ts_sec * 1_000_000 + ts_usec)
                     return True
@@ -586,11 +761,13 @@ class PingStrategy:
                 if v4:
                     h = from_bytes(data[l3:l3 + 20], "big")
                     whole = (data[l3] == 0x45 and data[l3 + 9] == 1 and data[at - 2] == 0
-                             and data[l3 + 12:l3 + 20] == addrs and data[l3 + 2:l3 + 4] == total
+                             and not data[at - 1] and data[l3 + 12:l3 + 20] == addrs
+                             and data[l3 + 2:l3 + 4] == total
                              and not data[l3 + 6] & 0x3F and not data[l3 + 7] and h
                              and not h % 0xFFFF and (not l3 or data[l3 - 2:l3] == b"\x08\x00"))
                 else:
-                    whole = self._lane_ip_ok(data, l3, at) and data[at - 2] == self.REPLY_TYPE
+                    whole = (self._lane_ip_ok(data, l3, at) and data[at - 2] == self.REPLY_TYPE
+                             and not data[at - 1])
                 if whole:
                     counted(self._lane_seq, sec * 1_000_000 + usec)
                     continue
@@ -707,7 +884,8 @@ class PingStrategy:
                 return False
             if not self._nonce_ok(msg.payload):
                 return False
-            ok = msg.checksum_ok is not False
+            # a wrong IPv4 header checksum too (the kernel drops such a datagram unseen)
+            ok = msg.checksum_ok is not False and ip.checksum_ok is not False
             self._replied(msg.seq, ip.src, ip.ttl, msg.length, frame.ts_sec, frame.ts_usec,
                           ok, msg.checksum, _should_be(d, msg.checksum_ok, msg.checksum),
                           frame.fragments)
@@ -726,7 +904,8 @@ class PingStrategy:
         seq = inner.seq
         if not self.was_sent(seq) or not self._nonce_ok(inner.payload):
             return False
-        ok = msg.checksum_ok is not False
+        assert d.ip is not None
+        ok = msg.checksum_ok is not False and d.ip.checksum_ok is not False
         counted = msg.icmp_type not in (4, 5)
         if ok and counted:
             self._acknowledge(seq)

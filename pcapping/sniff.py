@@ -20,7 +20,6 @@ import argparse
 import glob
 import os
 import signal
-import struct
 import sys
 from collections.abc import Callable, Iterable
 from typing import Any, TextIO
@@ -93,7 +92,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="write the --json fields as a Parquet table, one row per frame "
                         "(needs pyarrow: the extra 'parquet')")
     p.add_argument("-j", "--jobs", type=int, default=None,
-                   help="worker processes for several -r files (default: the cores)")
+                   help="worker processes for several -r files, or for the parts of one "
+                   "large pcap file (default: the cores)")
     p.add_argument("-q", dest="quiet", action="store_true", help="only a closing summary")
     p.add_argument("--version", action=_Version, help="print versions and exit")
     p.add_argument("bpf", nargs="*", help="BPF filter expression")
@@ -171,6 +171,13 @@ def _frame_filter(bpf: str | None, linktype: int) -> Callable[[bytes], bool] | N
     return compile_filter(bpf, linktype)
 
 
+def formatter_options(args: Any) -> dict[str, Any]:
+    """The TcpdumpFormatter keywords of sniff's options."""
+    return {"verbose": args.verbose, "link": args.link, "hexdump": args.hex,
+            "xdump": args.xdump, "ascii": args.ascii, "tflag": args.tflag,
+            "number": args.number}
+
+
 class _Printer:
     """Turns frames into the chosen output; counts for -q.
 
@@ -204,9 +211,7 @@ class _Printer:
         else:
             from pcapping.tcpdump.formatter import TcpdumpFormatter
 
-            self.formatter = TcpdumpFormatter(
-                verbose=args.verbose, link=args.link, hexdump=args.hex, xdump=args.xdump,
-                ascii=args.ascii, tflag=args.tflag, number=args.number)
+            self.formatter = TcpdumpFormatter(**formatter_options(args))
 
     def fresh_formatter(self) -> None:
         """A new formatter (its -ttt reference, -# count and TCP numbers start again)."""
@@ -381,8 +386,13 @@ def run(args: Any) -> int:
     if paths:
         if len(paths) == 1:
             jobs = args.jobs or os.cpu_count() or 1
-            if jobs > 1 and _splittable(args, paths[0], bpf):
-                return _run_json_split(args, paths[0], out, jobs)
+            if jobs > 1:
+                from pcapping import sniff_split
+
+                if sniff_split.splittable(args, paths[0], bpf):
+                    return sniff_split.run_split(
+                        args, paths[0], out, jobs,
+                        None if args.json else formatter_options(args))
             return _run_files(args, paths, bpf, out)
         jobs = args.jobs or os.cpu_count() or 1
         if (jobs > 1 and args.count is None and not args.write and not args.parquet
@@ -543,136 +553,6 @@ def _run_parallel(args: Any, paths: list[str], bpf: str | None, out: TextIO,
             pool.join()
             if args.quiet:
                 out.write(summary_text(t) + "\n")
-            out.flush()
-    return status
-
-
-SPLIT_MIN_BYTES = 16 << 20  # smaller files are not worth the workers
-
-
-def _splittable(args: Any, path: str, bpf: str | None) -> bool:
-    """One classic pcap file, as --json and nothing else that keeps state across frames:
-    then its frames can be decoded in parts at once (each JSON line depends on its frame
-    alone and on its number)."""
-    if not args.json or args.quiet or bpf or args.icmp or args.count is not None:
-        return False
-    if args.write or args.parquet or args.line_buffered or path == "-":
-        return False
-    try:
-        if os.path.getsize(path) < SPLIT_MIN_BYTES:
-            return False
-        with open(path, "rb") as f:
-            return f.read(4) in _PCAP_MAGICS
-    except OSError:
-        return False
-
-
-_PCAP_MAGICS = (b"\xd4\xc3\xb2\xa1", b"\xa1\xb2\xc3\xd4", b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d")
-
-
-def _json_part(job: tuple[str, int, int, int, str]) -> tuple[int, str | None]:
-    """One part of ``_run_json_split``, in a worker: the records that start in
-    ``[start, stop)`` of the file, as JSON lines into ``target``; the frame numbers come
-    from counting the record headers before ``start`` (which costs little: only the 16-byte
-    headers are read).  Returns (frames written, the error that ended it)."""
-    import mmap
-
-    from pcapping.io.pcapfile import MAX_SNAPLEN
-    from pcapping.report.jsonframe import frame_json
-
-    path, part, start, stop, target = job
-    reader = PcapReader(path)
-    unpack = struct.Struct(reader._endian + "IIII").unpack_from
-    nano = reader._ticks == 1_000_000_000
-    snaplen, linktype = min(reader.snaplen, MAX_SNAPLEN), reader.linktype
-    reader.close()
-    written = 0
-    with open(path, "rb") as f, open(target, "w", encoding="utf-8",
-                                      errors="surrogateescape") as out:
-        buf = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
-        size = len(buf)
-        pos, number = 24, 0
-        while pos < start and pos + 16 <= size:  # to this part's first record
-            caplen = unpack(buf, pos)[2]
-            if caplen > MAX_SNAPLEN:
-                return 0, "skip"  # damage before this part: an earlier part reports it
-            pos += 16 + caplen
-            number += 1
-        lines: list[str] = []
-        error = None
-        stop = min(stop, size)
-        while pos < stop:
-            if pos + 16 > size:
-                error = (f"{path}: truncated dump file; tried to read 16 header bytes, only "
-                         f"got {size - pos}")
-                break
-            sec, frac, caplen, length = unpack(buf, pos)
-            if caplen > MAX_SNAPLEN:
-                error = (f"{path}: invalid packet capture length {caplen}, bigger than "
-                         f"maximum of {MAX_SNAPLEN}")
-                break
-            end = pos + 16 + caplen
-            if end > size:
-                error = (f"{path}: truncated dump file; tried to read {caplen} captured "
-                         f"bytes, only got {size - pos - 16}")
-                break
-            number += 1
-            data = buf[pos + 16: end if caplen <= snaplen else pos + 16 + snaplen]
-            lines.append(frame_json(data, linktype, number, sec,
-                                    frac // 1000 if nano else frac, length))
-            pos = end
-            if len(lines) >= 4096:
-                lines.append("")
-                out.write("\n".join(lines))
-                written += len(lines) - 1
-                lines = []
-        if lines:
-            lines.append("")
-            out.write("\n".join(lines))
-            written += len(lines) - 1
-        buf.close()
-    return written, error
-
-
-def _run_json_split(args: Any, path: str, out: TextIO, jobs: int) -> int:
-    """``sniff --json -r FILE`` over ``jobs`` worker processes: the file cut into byte
-    ranges, each decoded by one worker into a temporary file, copied out in order, so the
-    output is exactly what one process writes (every whole record, then the error)."""
-    import multiprocessing
-    import shutil
-    import tempfile
-
-    reader = PcapReader(path)
-    sys.stderr.write(reading_from(path, reader))
-    sys.stderr.flush()
-    reader.close()
-    _drop(args)
-    size = os.path.getsize(path)
-    parts = jobs * 2  # a little more than the workers: the last ones walk the longest
-    bounds = [24 + (size - 24) * i // parts for i in range(parts)] + [size + 1]
-    status = 0
-    ctx = multiprocessing.get_context("fork")
-    with tempfile.TemporaryDirectory(prefix="pcapping-sniff-") as tmp:
-        work = [(path, i, bounds[i], bounds[i + 1], os.path.join(tmp, f"{i}.json"))
-                for i in range(parts)]
-        pool = ctx.Pool(jobs, initializer=_worker_signals)
-        try:
-            for job, (_written, error) in zip(work, pool.imap(_json_part, work, chunksize=1),
-                                              strict=True):
-                target = job[4]
-                with open(target, encoding="utf-8", errors="surrogateescape") as fh:
-                    shutil.copyfileobj(fh, out, 1 << 20)
-                os.unlink(target)
-                if error is not None and error != "skip":
-                    out.flush()
-                    sys.stderr.write(f"pcapping: {error}\n")
-                    status = 2
-                    break
-        except KeyboardInterrupt:
-            sys.stderr.write("\n")
-        finally:
-            pool.terminate()
-            pool.join()
             out.flush()
     return status
 

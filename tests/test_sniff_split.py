@@ -1,5 +1,6 @@
-"""``sniff --json -r FILE`` cut into byte ranges over worker processes: exactly the output
-(and errors) of one process, whole, cut and damaged files alike."""
+"""``sniff -r FILE`` (JSON and text) cut into byte ranges over worker processes: exactly
+the output (and errors) of one process, whole, cut and damaged files alike, TCP's relative
+numbers and RX's call cache carried across the parts as one process carries them."""
 
 from __future__ import annotations
 
@@ -8,11 +9,17 @@ import sys
 from pathlib import Path
 
 import pytest
+from tcpdump_harness import ETHER, ipv4
 
-from pcapping import cli, sniff
+from pcapping import cli, sniff, sniff_split
+from pcapping.io.pcapfile import PcapWriter
+from pcapping.wire.checksum import internet_checksum
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
+
+TEXT_FLAGS = (["-n"], ["-v"], ["-vv", "-e"], ["-X"], ["-#", "-tttt"], ["-ttt", "-v"],
+              ["-ttttt"], ["-tt", "-A"])
 
 
 def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -32,7 +39,7 @@ def mix(tmp_path: Path) -> Path:
 
 @pytest.fixture(autouse=True)
 def _small_files_split(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sniff, "SPLIT_MIN_BYTES", 0)
+    monkeypatch.setattr(sniff_split, "SPLIT_MIN_BYTES", 0)
 
 
 def test_split_equals_one_process(mix: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -42,13 +49,92 @@ def test_split_equals_one_process(mix: Path, capsys: pytest.CaptureFixture[str])
     assert one[0] == 0 and len(one[1].splitlines()) == 6000
 
 
+@pytest.mark.parametrize("flags", TEXT_FLAGS, ids=" ".join)
+def test_text_split_equals_one_process(mix: Path, flags: list[str],
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    one = _run(capsys, "-j", "1", *flags, "-r", str(mix))
+    for jobs in ("2", "3"):
+        assert _run(capsys, "-j", jobs, *flags, "-r", str(mix)) == one
+    assert one[0] == 0 and one[1].count("\n") >= 6000
+
+
 def test_split_on_every_fixture(capsys: pytest.CaptureFixture[str]) -> None:
     for path in sorted((ROOT / "captures").glob("**/*.pcap")):
         with open(path, "rb") as f:
-            if f.read(4) not in sniff._PCAP_MAGICS:
+            if f.read(4) not in sniff_split.PCAP_MAGICS:
                 continue
-        assert _run(capsys, "-j", "2", "--json", "-r", str(path)) == _run(
-            capsys, "-j", "1", "--json", "-r", str(path)), path.name
+        for flags in (["--json"], ["-v"], ["-vv", "-#"]):
+            assert _run(capsys, "-j", "2", *flags, "-r", str(path)) == _run(
+                capsys, "-j", "1", *flags, "-r", str(path)), (path.name, flags)
+
+
+def _tcp(sport: int, dport: int, seq: int, ack: int, flags: int, payload: bytes) -> bytes:
+    src, dst = bytes([10, 0, 0, 1]), bytes([10, 0, 0, 2])
+    if sport > dport:
+        src, dst = dst, src
+    seg = struct.pack("!HHIIBBHHH", sport, dport, seq, ack, 5 << 4, flags, 512, 0, 0)
+    seg += payload
+    csum = internet_checksum(src + dst + struct.pack("!BBH", 0, 6, len(seg)) + seg)
+    seg = seg[:16] + struct.pack("!H", csum) + seg[18:]
+    return ETHER + ipv4(src, dst, 6, seg)
+
+
+def test_tcp_connections_across_the_parts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """Connections that began (with or without a SYN) in one part and go on in later ones,
+    one that starts again with a SYN in a later part: relative numbers as one process."""
+    path = tmp_path / "tcp.pcap"
+    with PcapWriter(str(path), 1, 65535) as w:
+        seqs = {1000 + i: (7000 * i, 90000 * i) for i in range(6)}
+        for n in range(3000):
+            port = 1000 + n % 6
+            seq, ack = seqs[port]
+            if n < 6 and port % 2:
+                frame = _tcp(port, 80, seq, 0, 0x02, b"")  # a SYN for the odd ports
+            elif n == 2000 and port == 1002:
+                frame = _tcp(port, 80, seq + 5, ack, 0x12, b"")  # a SYN again, later
+            elif n % 5 == 0:
+                frame = _tcp(80, port, ack, seq, 0x10, b"y" * 10)  # the other way
+                ack += 10
+            else:
+                frame = _tcp(port, 80, seq, ack, 0x18, b"x" * 20)
+                seq += 20
+            seqs[port] = (seq, ack)
+            w.write(1700000000 + n // 100, (n % 100) * 1000, frame, len(frame))
+    fixed: list[str] = []
+    fix = sniff_split._TextMerge._fix
+
+    def counting(self: sniff_split._TextMerge, item: tuple) -> str | None:
+        text = fix(self, item)
+        if text is not None:
+            fixed.append(text)
+        return text
+
+    monkeypatch.setattr(sniff_split._TextMerge, "_fix", counting)
+    for flags in (["-n"], ["-v", "-#"], ["-ttt"]):
+        one = _run(capsys, "-j", "1", *flags, "-r", str(path))
+        assert _run(capsys, "-j", "2", *flags, "-r", str(path)) == one, flags
+        assert _run(capsys, "-j", "4", *flags, "-r", str(path)) == one, flags
+    assert len(fixed) > 1000  # (the parent did put the right numbers in)
+
+
+def test_rx_calls_across_the_parts(tmp_path: Path,
+                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """An RX reply is decoded only after its call was seen: calls in one part, replies in
+    the next, as one process prints them."""
+    src = ROOT / "captures" / "tcpdump" / "afs-icmp.pcap"
+    frames = [(d.ts_sec, d.ts_usec, d.data, d.length)
+              for d in __import__("pcapping").read_capture(str(src))]
+    path = tmp_path / "rx.pcap"
+    with PcapWriter(str(path), 1, 65535) as w:
+        for _ in range(4):
+            for sec, usec, data, length in frames:
+                w.write(sec, usec, data, length)
+    for flags in (["-v"], ["-vv"]):
+        one = _run(capsys, "-j", "1", *flags, "-r", str(path))
+        assert " rx " in one[1]
+        for jobs in ("2", "3"):
+            assert _run(capsys, "-j", jobs, *flags, "-r", str(path)) == one, (flags, jobs)
 
 
 def test_split_cut_and_damaged_files(mix: Path, tmp_path: Path,
@@ -64,9 +150,10 @@ def test_split_cut_and_damaged_files(mix: Path, tmp_path: Path,
     bad = tmp_path / "bad.pcap"
     bad.write_bytes(data)
     for path in (cut, bad):
-        split = _run(capsys, "-j", "2", "--json", "-r", str(path))
-        assert split == _run(capsys, "-j", "1", "--json", "-r", str(path))
-        assert split[0] == 2 and split[2].splitlines()[-1].startswith("pcapping: ")
+        for flags in (["--json"], ["-v"], ["-#", "-ttt"]):
+            split = _run(capsys, "-j", "2", *flags, "-r", str(path))
+            assert split == _run(capsys, "-j", "1", *flags, "-r", str(path))
+            assert split[0] == 2 and split[2].splitlines()[-1].startswith("pcapping: ")
     assert len(_run(capsys, "-j", "2", "--json", "-r", str(bad))[1].splitlines()) == n
 
 
@@ -75,9 +162,11 @@ def test_only_stateless_runs_split(mix: Path) -> None:
 
     p = argparse.ArgumentParser()
     sniff.add_arguments(p)
-    assert sniff._splittable(p.parse_args(["--json", "-r", str(mix)]), str(mix), None)
+    assert sniff_split.splittable(p.parse_args(["--json", "-r", str(mix)]), str(mix), None)
     for extra in (["-c", "5"], ["--icmp"], ["-w", "x.pcap"], ["-l"]):
         args = p.parse_args(["--json", "-r", str(mix), *extra])
-        assert not sniff._splittable(args, str(mix), None), extra
-    assert not sniff._splittable(p.parse_args(["-r", str(mix)]), str(mix), None)  # text
-    assert not sniff._splittable(p.parse_args(["--json", "-r", str(mix)]), str(mix), "icmp")
+        assert not sniff_split.splittable(args, str(mix), None), extra
+    for text in (["-r", str(mix)], ["-v", "-ttt", "-r", str(mix)], ["-#X", "-r", str(mix)]):
+        assert sniff_split.splittable(p.parse_args(text), str(mix), None), text
+    assert not sniff_split.splittable(p.parse_args(["-q", "-r", str(mix)]), str(mix), None)
+    assert not sniff_split.splittable(p.parse_args(["--json", "-r", str(mix)]), str(mix), "icmp")

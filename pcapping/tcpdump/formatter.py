@@ -57,6 +57,8 @@ from pcapping.wire.checksum import checksum_ok, checksum_should_be
 from pcapping.wire.tunnelports import TUNNEL_PORTS, udp_tunnel
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from pcapping.decode import Decoded
 
 _H = struct.Struct("!H").unpack_from
@@ -314,7 +316,11 @@ class TcpdumpFormatter(IPv6Printer, ICMPv6Printer, LinkPrinters, TunnelPrinters)
         self._out: list[str] = []
         self._proto = ""
         self._hdrlen = 0
+        # TCP's relative numbers: the first (seq, ack) of each connection, as tcpdump's
+        # tcp_seq_hash; ``_tcp_watch(key, kind)``, when set, hears each use: kind None for
+        # a base found, True for one made from a frame that is not a SYN, False for a SYN's
         self._tcp_seq: dict[tuple, tuple[int, int]] = {}
+        self._tcp_watch: Callable[[tuple, bool | None], None] | None = None
         self._quoted = False  # inside the datagram an ICMP error quotes
         self._rx = RxPrinter()  # remembers RX calls across frames, as tcpdump does
 
@@ -1306,6 +1312,9 @@ class TcpdumpFormatter(IPv6Printer, ICMPv6Printer, LinkPrinters, TunnelPrinters)
             key = ((data[a + 4: a + 8], data[a: a + 4], dport, sport) if rev
                    else (data[a: a + 4], data[a + 4: a + 8], sport, dport))
             base = self._tcp_seq.get(key)
+            if self._tcp_watch is not None:  # (sniff's split: what this frame relied on)
+                self._tcp_watch(key, None if base is not None and not flags & 2
+                                else not flags & 2)
             if base is None or flags & 2:
                 base = self._tcp_seq[key] = (ack - 1, seq) if rev else (seq, ack - 1)
                 sack_base = base[0] if rev else base[1]

@@ -357,6 +357,12 @@ def main(argv: list[str] | None = None) -> int:
           f"dpkt {dpkt.__version__}, {os.cpu_count()} cpus; "
           f"{time.strftime('%Y-%m-%d %H:%M', time.localtime())}; pcapping {git_state()}")
 
+    if not args.skip_scapy:
+        try:
+            import scapy  # noqa: F401
+        except ImportError:
+            print("scapy is not installed (extra `bench`): its row is left out")
+            args.skip_scapy = True
     tools: list[tuple[str, Callable[[], object]]] = [
         ("pcapping -q (summarize_file)", lambda: run_pcapping_q(path)),
         ("pcapping decode_frame+Tally.add", lambda: run_pcapping_decode(path)),

@@ -61,6 +61,8 @@ def files(frames: int, rounds: int, tshark: bool) -> None:
         "sniff -v -r": [*sniff, "-v", "-r", str(mix)],
         "sniff --json -r": [*sniff, "--json", "-r", str(mix)],
         "sniff -q -r": [*sniff, "-q", "-r", str(mix)],
+        "sniff -j 1 -r": [*sniff, "-j", "1", "-r", str(mix)],  # one process, for scale
+        "sniff -j 1 -v -r": [*sniff, "-j", "1", "-v", "-r", str(mix)],
     }
     small = OUT / "mix-100000-s1.pcap"
     if tshark:
@@ -79,7 +81,8 @@ def files(frames: int, rounds: int, tshark: bool) -> None:
             cpus[name].append(cpu)
     med = {k: statistics.median(v) for k, v in walls.items()}
     ref = {"sniff -r": "tcpdump -n -r", "sniff --json -r": "tcpdump -n -r",
-           "sniff -q -r": "tcpdump -n -r", "sniff -v -r": "tcpdump -nv -r"}
+           "sniff -q -r": "tcpdump -n -r", "sniff -v -r": "tcpdump -nv -r",
+           "sniff -j 1 -r": "tcpdump -n -r", "sniff -j 1 -v -r": "tcpdump -nv -r"}
     print(f"{frames} frames ({mix.name}), {rounds} rounds, whole process, output to /dev/null")
     print("| run | median s | best s | CPU s (median) | frames/s (median) | vs tcpdump |")
     print("|---|---:|---:|---:|---:|---:|")

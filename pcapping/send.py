@@ -316,18 +316,9 @@ def resolve(host: str, family: int = 0) -> tuple[bytes, str, str | None]:
         if af == socket.AF_INET and scope:
             break
         return raw, host, scope or None
-    try:
-        infos = socket.getaddrinfo(host, None, want, socket.SOCK_DGRAM, 0,
-                                   socket.AI_CANONNAME)
-    except socket.gaierror as exc:
-        raise PcappingError(f"{host}: {exc.strerror}") from None
-    except UnicodeError:
-        raise PcappingError(f"{host}: Name or service not known") from None
-    af, _, _, canon, sockaddr = infos[0]
-    raw = socket.inet_pton(af, sockaddr[0].partition("%")[0])
-    scope_if = None
-    if af == socket.AF_INET6 and sockaddr[3]:
-        scope_if = socket.if_indextoname(sockaddr[3])
+    from pcapping.io.names import first_address
+
+    raw, canon, scope_if = first_address(host, want, canonical=True)
     return raw, canon or host, scope_if
 
 

@@ -242,18 +242,10 @@ def resolve_scoped(host: str, family: int = 4) -> tuple[bytes, str | None]:
         except OSError:
             continue
         raise PcappingError(f"{host}: Address family for hostname not supported")
+    from pcapping.io.names import first_address
+
     want = {4: socket.AF_INET, 6: socket.AF_INET6}.get(family, socket.AF_UNSPEC)
-    try:
-        infos = socket.getaddrinfo(host, None, want, socket.SOCK_DGRAM)
-    except socket.gaierror as exc:
-        raise PcappingError(f"{host}: {exc.strerror}") from None
-    except UnicodeError:
-        raise PcappingError(f"{host}: Name or service not known") from None
-    af, _, _, _, sockaddr = infos[0]
-    raw = socket.inet_pton(af, sockaddr[0].partition("%")[0])
-    scope_if = None
-    if af == socket.AF_INET6 and sockaddr[3]:
-        scope_if = socket.if_indextoname(sockaddr[3])
+    raw, _canon, scope_if = first_address(host, want)
     return raw, scope_if
 
 

@@ -394,7 +394,7 @@ def test_names_take_the_first_answers_family(monkeypatch: pytest.MonkeyPatch) ->
 
     asked: list[int] = []
 
-    def fake(host: str, port: Any, family: int, kind: int) -> list[Any]:
+    def fake(host: str, port: Any, family: int, kind: int, *rest: int) -> list[Any]:
         asked.append(family)
         six = (socket.AF_INET6, kind, 17, "", ("fd00::5", 0, 0, 0))
         four = (socket.AF_INET, kind, 17, "", ("10.0.0.5", 0))

@@ -44,8 +44,6 @@ everywhere in pcapping (fping says 3).
 
 from __future__ import annotations
 
-import os
-import signal
 import sys
 import time
 from typing import Any, NamedTuple
@@ -337,7 +335,7 @@ def execute(targets: Any, opts: SweepOptions, flags: dict[str, Any], *, out: Any
 
 def run(args: Any) -> int:
     """``pcapping send`` with many targets (cli.py turns PcappingError into exit status 2)."""
-    from pcapping.probe.engine import Stop
+    from pcapping.probe.engine import signal_stop
     from pcapping.send import _Output
 
     started_at = time.monotonic()
@@ -363,34 +361,15 @@ def run(args: Any) -> int:
         out.flush()
         err.flush()
 
-    stop = Stop()
-    rfd, wfd = os.pipe()
-    os.set_blocking(wfd, False)
-    os.set_blocking(rfd, False)
-    stop.fd = rfd
-
-    def on_sigint(signum: int, frame: Any) -> None:
-        stop.flag = True
-
-    def on_sigquit(signum: int, frame: Any) -> None:
-        stop.status = True
-
-    old_int = signal.signal(signal.SIGINT, on_sigint)
-    old_quit = signal.signal(signal.SIGQUIT, on_sigquit)
-    old_wakeup = signal.set_wakeup_fd(wfd)
     try:
-        _strategy, status = execute(targets, opts, flags, out=out.write, err=err.write,
-                                    json_emit=json_emit, interface=args.interface,
-                                    write=args.write, user=args.user, stop=stop, flush=flush,
-                                    started_at=started_at)
+        with signal_stop() as stop:
+            _strategy, status = execute(targets, opts, flags, out=out.write, err=err.write,
+                                        json_emit=json_emit, interface=args.interface,
+                                        write=args.write, user=args.user, stop=stop,
+                                        flush=flush, started_at=started_at)
         return status
     finally:
         flush()
-        signal.set_wakeup_fd(old_wakeup)
-        signal.signal(signal.SIGINT, old_int)
-        signal.signal(signal.SIGQUIT, old_quit)
-        os.close(rfd)
-        os.close(wfd)
 
 
 def sweep(targets: list[str] | None = None, *, generate: str | tuple[str, str] | None = None,

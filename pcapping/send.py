@@ -14,7 +14,6 @@ difference of two capture timestamps.
 from __future__ import annotations
 
 import os
-import signal
 import sys
 from typing import Any, NamedTuple
 
@@ -535,34 +534,13 @@ def run(args: Any) -> int:
         def json_emit(obj: dict[str, Any]) -> None:
             write(json.dumps(obj, separators=(",", ":")) + "\n")
 
-    from pcapping.probe.engine import Stop
+    from pcapping.probe.engine import signal_stop
 
-    stop = Stop()
-    rfd, wfd = os.pipe()
-    os.set_blocking(wfd, False)
-    os.set_blocking(rfd, False)
-    stop.fd = rfd
-
-    def on_sigint(signum: int, frame: Any) -> None:
-        stop.flag = True
-
-    def on_sigquit(signum: int, frame: Any) -> None:
-        stop.status = True
-
-    old_int = signal.signal(signal.SIGINT, on_sigint)
-    old_quit = signal.signal(signal.SIGQUIT, on_sigquit)
-    old_wakeup = signal.set_wakeup_fd(wfd)
-    try:
+    with signal_stop() as stop:
         _stats, status = session(args.host, opts, json_emit=json_emit, write=write,
                                  flush=out.flush, pcap=args.write, stop=stop,
                                  detach_release=True, user=args.user, probe_if=args.probe_if)
-        return status
-    finally:
-        signal.set_wakeup_fd(old_wakeup)
-        signal.signal(signal.SIGINT, old_int)
-        signal.signal(signal.SIGQUIT, old_quit)
-        os.close(rfd)
-        os.close(wfd)
+    return status
 
 
 def ping(host: str, *, write: str | None = None, **options: Any) -> PingResult:

@@ -16,8 +16,6 @@ adds ``-l FLOW_LABEL``.
 from __future__ import annotations
 
 import argparse
-import os
-import signal
 import socket
 import sys
 import time
@@ -461,31 +459,17 @@ def run(args: Any) -> int:
         def json_emit(obj: dict[str, Any]) -> None:
             out.write(json.dumps(obj, separators=(",", ":")) + "\n")
 
-    from pcapping.probe.engine import Stop
+    from pcapping.probe.engine import signal_stop
 
-    stop = Stop()
-    rfd, wfd = os.pipe()
-    os.set_blocking(wfd, False)
-    os.set_blocking(rfd, False)
-    stop.fd = rfd
-
-    def on_sigint(signum: int, frame: Any) -> None:
-        stop.flag = True
-
-    old_int = signal.signal(signal.SIGINT, on_sigint)
-    old_wakeup = signal.set_wakeup_fd(wfd)
     try:
-        _summary, status = session(args.host, opts, json_emit=json_emit, write=out.write,
-                                   flush=out.flush, pcap=args.write, stop=stop,
-                                   user=args.user, verbose=args.verbose, live=live,
-                                   detach_release=True)
+        with signal_stop(interim=False) as stop:
+            _summary, status = session(args.host, opts, json_emit=json_emit, write=out.write,
+                                       flush=out.flush, pcap=args.write, stop=stop,
+                                       user=args.user, verbose=args.verbose, live=live,
+                                       detach_release=True)
         return status
     finally:
         out.flush()
-        signal.set_wakeup_fd(old_wakeup)
-        signal.signal(signal.SIGINT, old_int)
-        os.close(rfd)
-        os.close(wfd)
 
 
 def trace(host: str, *, write: str | None = None, **options: Any) -> TraceResult:

@@ -40,7 +40,8 @@ import os
 import select
 import struct
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any, NamedTuple, Protocol
 
 from pcapping.decode import Decoded, decode_frame
@@ -290,6 +291,40 @@ class Stop:
         self.flag = False
         self.status = False
         self.fd: int | None = None
+
+
+@contextmanager
+def signal_stop(interim: bool = True) -> Iterator[Stop]:
+    """A ``Stop`` the command's signals drive while the block runs: SIGINT ends the run
+    after its statistics, SIGQUIT (with ``interim``) asks for interim statistics, and a
+    wake-up pipe makes either end the engine's ``select`` at once.  The old handlers come
+    back afterwards."""
+    import signal
+
+    stop = Stop()
+    rfd, wfd = os.pipe()
+    os.set_blocking(wfd, False)
+    os.set_blocking(rfd, False)
+    stop.fd = rfd
+
+    def on_sigint(signum: int, frame: Any) -> None:
+        stop.flag = True
+
+    def on_sigquit(signum: int, frame: Any) -> None:
+        stop.status = True
+
+    old_int = signal.signal(signal.SIGINT, on_sigint)
+    old_quit = signal.signal(signal.SIGQUIT, on_sigquit) if interim else None
+    old_wakeup = signal.set_wakeup_fd(wfd)
+    try:
+        yield stop
+    finally:
+        signal.set_wakeup_fd(old_wakeup)
+        signal.signal(signal.SIGINT, old_int)
+        if old_quit is not None:
+            signal.signal(signal.SIGQUIT, old_quit)
+        os.close(rfd)
+        os.close(wfd)
 
 
 # --- the engine ----------------------------------------------------------------------

@@ -438,19 +438,7 @@ class TraceStrategy:
         ts_us = frame.ts_sec * 1_000_000 + frame.ts_usec
         if proto == 1:
             return self._icmp(body, src, reply_ttl, ts_us)
-        if proto == 6 and src == self.dst:
-            tag = self.builder.identify_tcp(body)
-            if tag is None:
-                return False
-            rec = self._live(tag, body[2:4], body[0:2])
-            if rec is None:
-                return False
-            self._answer(rec, src, ts_us, None, None, "tcp", "", True, reply_ttl,
-                         tcp_flags=body[13], matched_by="ack")
-            return True
-        if proto == 17 and src == self.dst and len(body) >= 8:
-            return self._udp_reply(body, src, reply_ttl, ts_us)
-        return False
+        return self._transport_reply(proto, body, src, reply_ttl, ts_us)
 
     def _on_frame6(self, frame: Frame, data: bytes, l3: int) -> bool:
         """An IPv6 answer: ICMPv6 (echo reply, or an error quoting a probe), or TCP / UDP
@@ -475,6 +463,12 @@ class TraceStrategy:
         ts_us = frame.ts_sec * 1_000_000 + frame.ts_usec
         if proto == 58:
             return self._icmp6(body, src, reply_ttl, ts_us)
+        return self._transport_reply(proto, body, src, reply_ttl, ts_us)
+
+    def _transport_reply(self, proto: int, body: bytes, src: bytes, reply_ttl: int,
+                         ts_us: int) -> bool:
+        """A TCP answer (SYN-ACK or RST, matched by its acknowledgement) or a UDP one
+        from the destination itself, in either family."""
         if proto == 6 and src == self.dst:
             tag = self.builder.identify_tcp(body)
             if tag is None:

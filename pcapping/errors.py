@@ -45,5 +45,5 @@ class PcappingError(Exception):
 # What to tell a user who lacks the privilege to capture or inject: never "give the Python
 # interpreter capabilities" (every script it runs would get them); the README's
 # "Privileges" section has the safer recipes.
-PRIVILEGE_ADVICE = "run with sudo (pcapping drops root once its handles are open), see " \
+PRIVILEGE_ADVICE = "run with sudo, see " \
     "'Privileges' in the README"

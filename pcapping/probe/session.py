@@ -14,10 +14,10 @@ filter (routers are usually solicited from it), fragments (next header 44) captu
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from pcapping.errors import PcappingError
+from pcapping.io.privileges import drop_to_invoker
 
 SNAPLEN = 262144  # a 65,535-byte datagram plus its link header must fit whole
 BUFFER_BYTES = 8 << 20
@@ -28,41 +28,6 @@ RAW_IFTYPES = (65534, 512, 776, 778, 823)  # ARPHRD none (tun), PPP, sit, ipgre,
 def multicast_mac(addr: bytes) -> bytes:
     """The Ethernet group address of an IPv4 multicast address (RFC 1112)."""
     return b"\x01\x00\x5e" + bytes((addr[1] & 0x7F, addr[2], addr[3]))
-
-
-def drop_privileges(user: str | None) -> None:
-    """Become ``user`` (or the user who ran sudo) once every privileged handle is open.
-
-    As tcpdump's ``-Z``: the capture and injection sockets stay usable, nothing else
-    the run does needs root.  ``-Z root`` (or running as root without sudo) keeps root.
-    """
-    if os.geteuid() != 0:
-        return
-    if user is None:
-        uid, gid = os.environ.get("SUDO_UID"), os.environ.get("SUDO_GID")
-        if not uid or not gid or uid == "0":
-            return
-        name = os.environ.get("SUDO_USER")
-        uid_n, gid_n = int(uid), int(gid)
-    else:
-        import pwd
-
-        try:
-            entry = pwd.getpwnam(user)
-        except KeyError:
-            raise PcappingError(f"-Z: unknown user {user!r}") from None
-        if entry.pw_uid == 0:
-            return
-        name, uid_n, gid_n = entry.pw_name, entry.pw_uid, entry.pw_gid
-    try:
-        if name:
-            os.initgroups(name, gid_n)
-        else:
-            os.setgroups([])
-        os.setgid(gid_n)
-        os.setuid(uid_n)
-    except OSError as exc:
-        raise PcappingError(f"cannot drop privileges: {exc.strerror or exc}") from None
 
 
 def source_or_device(given: str | None, family: int = 4) -> tuple[str | None, bytes | None]:
@@ -154,7 +119,7 @@ class EngineSession:
             else:  # the device completes UDP/TCP checksums only on Ethernet (vnet header)
                 self.injector = PacketInjector(
                     iface, offload=checksum_offload and kind == "ethernet")
-            drop_privileges(user)
+            drop_to_invoker(user)
             if write is not None:
                 from pcapping.io.pcapfile import PcapWriter
 

@@ -137,6 +137,15 @@ def dpkt_count(
         types[key] = types.get(key, 0) + 1
         if not cut and not ip.mf and in_cksum(buf[begin:end]):
             t.bad_icmp_checksum += 1
+    elif etype == 0x86DD:
+        ip6 = eth.data
+        if n - off < 40:
+            t.truncated += 1
+            return
+        if type(ip6) is not dpkt.ip6.IP6 or ip6.v != 6:
+            t.undecodable += 1
+            return
+        _count_ip6(t, buf, off, ip6.nxt, ip6.plen, in_cksum)
     elif etype == 0x0806:
         arp = eth.data
         if type(arp) is ARP:
@@ -149,6 +158,32 @@ def dpkt_count(
             t.truncated += 1
         else:
             t.arp += 1
+
+
+def _count_ip6(t: Tally, raw: bytes, off: int, nxt: int, plen: int,
+               cksum: Callable[[bytes], int]) -> None:
+    """An IPv6 datagram whose header the library decoded (``nxt``, ``plen``), by the
+    rules of ``Tally``: cut when its payload is; ICMPv6 straight after the header counted
+    by type and code, its checksum (pseudo-header included) checked when whole."""
+    t.ipv6 += 1
+    begin = off + 40
+    end = begin + plen
+    cut = end > len(raw)
+    if cut:
+        t.truncated += 1
+        end = len(raw)
+    if nxt != 58 or plen == 0:
+        return
+    t.icmp6 += 1
+    if end - begin < 4:
+        if not cut:
+            t.truncated += 1
+        return
+    key = (raw[begin], raw[begin + 1])
+    t.icmp6_types[key] = t.icmp6_types.get(key, 0) + 1
+    pseudo = raw[off + 8: off + 40] + plen.to_bytes(4, "big") + bytes((0, 0, 0, 58))
+    if not cut and cksum(pseudo + raw[begin:end]):
+        t.bad_icmp6_checksum += 1
 
 
 def run_dpkt(path: str) -> Tally:
@@ -168,11 +203,12 @@ def _scapy() -> dict[str, type]:
 
     logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
     from scapy.layers.inet import IP
+    from scapy.layers.inet6 import IPv6
     from scapy.layers.l2 import ARP, Dot1AD, Dot1Q, Ether
     from scapy.utils import PcapReader as ScapyReader
     from scapy.utils import checksum
 
-    return {"IP": IP, "ARP": ARP, "tags": (Dot1Q, Dot1AD), "Ether": Ether,
+    return {"IP": IP, "IPv6": IPv6, "ARP": ARP, "tags": (Dot1Q, Dot1AD), "Ether": Ether,
             "Reader": ScapyReader, "checksum": checksum}
 
 
@@ -236,6 +272,14 @@ def scapy_count(t: Tally, pkt: object, s: dict) -> None:
         t.icmp_types[key] = t.icmp_types.get(key, 0) + 1
         if not cut and not int(ip.flags) & 1 and checksum(raw[begin:end]):  # MF
             t.bad_icmp_checksum += 1
+    elif etype == 0x86DD:
+        if n < off + 40:
+            t.truncated += 1
+            return
+        if not isinstance(layer, s["IPv6"]) or layer.version != 6:
+            t.undecodable += 1
+            return
+        _count_ip6(t, raw, off, layer.nh, layer.plen, s["checksum"])
     elif etype == 0x0806:
         arp = layer
         if n - off < 8:

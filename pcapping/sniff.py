@@ -508,10 +508,29 @@ def _file_job(job: tuple[str, Any, str | None, str]) -> tuple[str, str | None, T
             return "".join(err), str(exc), None
 
 
+_POOL_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+
+
 def _worker_signals() -> None:
-    """A worker leaves Ctrl-C to the parent and ends quietly when told to."""
+    """A worker leaves Ctrl-C to the parent and ends quietly when told to (the signals
+    were blocked across the fork: one sent before this ran is acted on only now)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _POOL_SIGNALS)
+
+
+def worker_pool(jobs: int) -> Any:
+    """A pool of ``jobs`` forked workers that ``terminate()`` always ends.  SIGINT and
+    SIGTERM are blocked while the workers are forked: a worker that is told to end
+    before it has set its own handlers would otherwise run the parent's handler later,
+    or none, and live on (blocked on the task queue, with ``terminate`` waiting for it)."""
+    import multiprocessing
+
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, _POOL_SIGNALS)
+    try:
+        return multiprocessing.get_context("fork").Pool(jobs, initializer=_worker_signals)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
 def _run_parallel(args: Any, paths: list[str], bpf: str | None, out: TextIO,
@@ -519,18 +538,16 @@ def _run_parallel(args: Any, paths: list[str], bpf: str | None, out: TextIO,
     """Several files over ``jobs`` worker processes, output in the files' order, exactly
     as ``_run_files`` writes it: each worker writes one file's output to a temporary
     file, which is copied out as soon as the files before it are done."""
-    import multiprocessing
     import shutil
     import tempfile
 
     _drop(args)
     t = Tally()
     status = 0
-    ctx = multiprocessing.get_context("fork")
     with tempfile.TemporaryDirectory(prefix="pcapping-sniff-") as tmp:
         work = [(path, args, bpf, os.path.join(tmp, f"{i}.out"))
                 for i, path in enumerate(paths)]
-        pool = ctx.Pool(jobs, initializer=_worker_signals)
+        pool = worker_pool(jobs)
         try:
             for (_path, _a, _b, target), (err, problem, counted) in zip(
                     work, pool.imap(_file_job, work, chunksize=1), strict=True):

@@ -32,12 +32,14 @@ import sys
 from collections.abc import Callable, Iterator
 from typing import Any, TextIO
 
+from pcapping.errors import PcappingError
 from pcapping.io.pcapfile import MAX_SNAPLEN, PcapReader
 
 SPLIT_MIN_BYTES = 16 << 20  # smaller files are not worth the workers
 
 PCAP_MAGICS = (b"\xd4\xc3\xb2\xa1", b"\xa1\xb2\xc3\xd4", b"\x4d\x3c\xb2\xa1",
                b"\xa1\xb2\x3c\x4d")
+PCAPNG_MAGIC = b"\x0a\x0d\x0d\x0a"
 
 
 def splittable(args: Any, path: str, bpf: str | None) -> bool:
@@ -52,9 +54,18 @@ def splittable(args: Any, path: str, bpf: str | None) -> bool:
         if os.path.getsize(path) < SPLIT_MIN_BYTES:
             return False
         with open(path, "rb") as f:
-            return f.read(4) in PCAP_MAGICS
+            magic = f.read(4)
     except OSError:
         return False
+    return magic in PCAP_MAGICS or magic == PCAPNG_MAGIC
+
+
+def _open_part(path: str, start: int, stop: int,
+               before: Callable[[int, int, int, int], None] | None = None) -> Any:
+    """The part of a classic pcap or pcapng file whose records start in [start, stop)."""
+    with open(path, "rb") as f:
+        magic = f.read(4)
+    return (_NgPart if magic == PCAPNG_MAGIC else _Part)(path, start, stop, before)
 
 
 class _Part:
@@ -88,20 +99,21 @@ class _Part:
             number += 1
         self.pos, self.number = pos, number
 
-    def record(self, pos: int) -> tuple[int, int, bytes, int]:
-        """(sec, usec, data, length) of the record whose header is at ``pos``."""
+    def record(self, pos: int) -> tuple[int, int, bytes, int, int]:
+        """(sec, usec, data, length, link type) of the record whose header is at ``pos``."""
         sec, frac, caplen, length = self.unpack(self.buf, pos)
         data = self.buf[pos + 16: pos + 16 + min(caplen, self.snaplen)]
-        return sec, frac // 1000 if self.nano else frac, data, length
+        return sec, frac // 1000 if self.nano else frac, data, length, self.linktype
 
-    def __iter__(self) -> Iterator[tuple[int, int, int, int, bytes, int]]:
-        """(number, header position, sec, usec, data, length) of each record; a damaged
-        or cut record ends the walk with ``error`` set, in PcapReader's words."""
+    def __iter__(self) -> Iterator[tuple[int, int, int, int, bytes, int, int]]:
+        """(number, header position, sec, usec, data, length, link type) of each record; a
+        damaged or cut record ends the walk with ``error`` set, in PcapReader's words."""
         if self.skip:
             return
         buf, unpack, size, snaplen, nano = (self.buf, self.unpack, self.size, self.snaplen,
                                              self.nano)
         pos, number, stop, path = self.pos, self.number, self.stop, self.path
+        linktype = self.linktype
         while pos < stop:
             if pos + 16 > size:
                 self.error = (f"{path}: truncated dump file; tried to read 16 header bytes, "
@@ -119,8 +131,98 @@ class _Part:
                 return
             number += 1
             yield (number, pos, sec, frac // 1000 if nano else frac,
-                   buf[pos + 16: end if caplen <= snaplen else pos + 16 + snaplen], length)
+                   buf[pos + 16: end if caplen <= snaplen else pos + 16 + snaplen], length,
+                   linktype)
             pos = end
+
+    def close(self) -> None:
+        self.buf.close()
+
+
+class _NgPart:
+    """The packets of one part of a pcapng file: those whose block starts in
+    ``[start, stop)``, found by walking the block headers from the file's start (the
+    interface descriptions on the way give each packet its link type and clock)."""
+
+    def __init__(self, path: str, start: int, stop: int,
+                 before: Callable[[int, int, int, int], None] | None = None) -> None:
+        from pcapping.io.pcapfile import block_cut, block_head
+
+        self._head, self._cut = block_head, block_cut
+        self.path = path
+        self.ng = PcapReader(path)  # (checks the section header; its block parser is used)
+        self.ng.close()
+        self.ng._interfaces = []
+        self.linktype = self.ng.linktype  # (the first interface's, as the header line says)
+        with open(path, "rb") as f:
+            self.buf = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        self.size = len(self.buf)
+        self.stop = min(stop, self.size)
+        self.error: str | None = None
+        self.skip = False
+        pos = self._head(path, self.ng._endian, self.buf[0:8])[1]  # past the section header
+        number = 0
+        try:
+            while pos < start and pos < self.size:
+                if before is None:  # (only the headers, and the interfaces)
+                    btype, pos = self._skip(pos)
+                    number += btype in (2, 3, 6)
+                    continue
+                btype, body, end = self._block(pos)
+                rec = self.ng.ng_packet(btype, body)
+                if rec is not None:
+                    number += 1
+                    before(rec.ts_sec, rec.ts_usec, len(rec.data), rec.length)
+                pos = end
+        except PcappingError:
+            self.skip = True  # damage before this part: an earlier part reports it
+        self.pos, self.number = pos, number
+        self._walked = pos  # (how far ``record`` has learnt the interfaces)
+
+    def _skip(self, pos: int) -> tuple[int, int]:
+        """(type, end) of the block at ``pos``, reading only its header (and an
+        interface description's body, which is remembered)."""
+        btype, blen = self._head(self.path, self.ng._endian, self.buf[pos: pos + 8])
+        if pos + blen > self.size:
+            raise self._cut(self.path, blen, self.size - pos - 8)
+        if btype == 1:
+            self.ng._add_interface(self.buf[pos + 8: pos + blen - 4])
+        return btype, pos + blen
+
+    def _block(self, pos: int) -> tuple[int, bytes, int]:
+        """(type, body without its trailing length, end) of the block at ``pos``."""
+        btype, blen = self._head(self.path, self.ng._endian, self.buf[pos: pos + 8])
+        if pos + blen > self.size:
+            raise self._cut(self.path, blen, self.size - pos - 8)
+        return btype, self.buf[pos + 8: pos + blen - 4], pos + blen
+
+    def record(self, pos: int) -> tuple[int, int, bytes, int, int]:
+        """(sec, usec, data, length, link type) of the packet block at ``pos`` (the
+        interfaces before it already known)."""
+        walked = self._walked
+        while walked < pos:  # (the interfaces described before it; called in file order)
+            walked = self._skip(walked)[1]
+        self._walked = walked
+        btype, body, _end = self._block(pos)
+        rec = self.ng.ng_packet(btype, body)
+        assert rec is not None
+        return rec.ts_sec, rec.ts_usec, rec.data, rec.length, rec.linktype
+
+    def __iter__(self) -> Iterator[tuple[int, int, int, int, bytes, int, int]]:
+        if self.skip:
+            return
+        pos, number, packet = self.pos, self.number, self.ng.ng_packet
+        try:
+            while pos < self.stop:
+                btype, body, end = self._block(pos)
+                rec = packet(btype, body)
+                if rec is not None:
+                    number += 1
+                    yield (number, pos, rec.ts_sec, rec.ts_usec, rec.data, rec.length,
+                           rec.linktype)
+                pos = end
+        except PcappingError as exc:
+            self.error = str(exc)
 
     def close(self) -> None:
         self.buf.close()
@@ -137,11 +239,10 @@ def _json_part(job: tuple[str, int, int, str]) -> dict[str, Any]:
     from pcapping.report.jsonframe import frame_json
 
     path, start, stop, target = job
-    part = _Part(path, start, stop)
-    linktype = part.linktype
+    part = _open_part(path, start, stop)
     lines: list[str] = []
     with open(target, "w", encoding="utf-8", errors="surrogateescape") as out:
-        for number, _pos, sec, usec, data, length in part:
+        for number, _pos, sec, usec, data, length, linktype in part:
             lines.append(frame_json(data, linktype, number, sec, usec, length))
             if len(lines) >= 4096:
                 _flush(out, lines)
@@ -191,7 +292,7 @@ def _text_part(job: tuple[str, int, int, str, dict[str, Any], dict | None, Any]
     part again itself); None in a worker, which then notes what it could not know."""
     path, start, stop, target, options, tcp, rx = job
     fmt = _formatter(options)
-    part = _Part(path, start, stop, _clock_setter(fmt))
+    part = _open_part(path, start, stop, _clock_setter(fmt))
     fmt._count = part.number
     exact = tcp is not None
     if exact:
@@ -216,12 +317,11 @@ def _text_part(job: tuple[str, int, int, str, dict[str, Any], dict | None, Any]
     redo: list[tuple] = []  # (number, pos, char offset, text length, key, -ttt reference)
     tangled = False
     line = fmt.format_record
-    linktype = part.linktype
     timed = fmt.tflag in (3, 5)
     offset = 0
     lines: list[str] = []
     with open(target, "w", encoding="utf-8", errors="surrogateescape") as out:
-        for number, pos, sec, usec, data, length in part:
+        for number, pos, sec, usec, data, length, linktype in part:
             ref = fmt._tv_ref if timed else None
             text = line(data, linktype, length, sec, usec)
             if deps:
@@ -264,7 +364,7 @@ class _TextMerge:
         self.conns: dict[tuple, tuple[int, int]] = {}
         self.rx: Any = None  # RX's call cache, once a part has printed RX
         self.fixer = _formatter(options)
-        self.whole = _Part(path, 0, 0)
+        self.whole = _open_part(path, 0, 0)
 
     def emit(self, job: tuple, res: dict[str, Any], out: TextIO) -> dict[str, Any]:
         """Part ``job``'s text, as one process would have written it, into ``out``."""
@@ -300,8 +400,8 @@ class _TextMerge:
             return None
         fixer = self.fixer
         fixer._count, fixer._tv_ref, fixer._tcp_seq = number - 1, ref, {key: base}
-        sec, usec, data, length = self.whole.record(pos)
-        return fixer.format_record(data, self.whole.linktype, length, sec, usec)
+        sec, usec, data, length, linktype = self.whole.record(pos)
+        return fixer.format_record(data, linktype, length, sec, usec)
 
     def close(self) -> None:
         self.whole.close()
@@ -311,10 +411,9 @@ def run_split(args: Any, path: str, out: TextIO, jobs: int,
               formatter_options: dict[str, Any] | None) -> int:
     """``sniff -r FILE`` (JSON, or text with ``formatter_options``) over ``jobs`` worker
     processes, into ``out``; returns the exit status."""
-    import multiprocessing
     import tempfile
 
-    from pcapping.sniff import _drop, _worker_signals, reading_from
+    from pcapping.sniff import _drop, reading_from, worker_pool
 
     reader = PcapReader(path)
     sys.stderr.write(reading_from(path, reader))
@@ -325,7 +424,6 @@ def run_split(args: Any, path: str, out: TextIO, jobs: int,
     parts = jobs * 2  # a little more than the workers: the last ones walk the longest
     bounds = [24 + (size - 24) * i // parts for i in range(parts)] + [size + 1]
     status = 0
-    ctx = multiprocessing.get_context("fork")
     merge = _TextMerge(path, formatter_options) if formatter_options is not None else None
     with tempfile.TemporaryDirectory(prefix="pcapping-sniff-") as tmp:
         if merge is not None:
@@ -337,7 +435,7 @@ def run_split(args: Any, path: str, out: TextIO, jobs: int,
             work = [(path, bounds[i], bounds[i + 1], os.path.join(tmp, f"{i}.json"))
                     for i in range(parts)]
             task = _json_part
-        pool = ctx.Pool(jobs, initializer=_worker_signals)
+        pool = worker_pool(jobs)
         try:
             for job, res in zip(work, pool.imap(task, work, chunksize=1), strict=True):
                 if res["error"] == "skip":

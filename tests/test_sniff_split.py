@@ -59,10 +59,11 @@ def test_text_split_equals_one_process(mix: Path, flags: list[str],
 
 
 def test_split_on_every_fixture(capsys: pytest.CaptureFixture[str]) -> None:
-    for path in sorted((ROOT / "captures").glob("**/*.pcap")):
+    for path in sorted((ROOT / "captures").glob("**/*.pcap*")):
         with open(path, "rb") as f:
-            if f.read(4) not in sniff_split.PCAP_MAGICS:
-                continue
+            magic = f.read(4)
+        if magic not in sniff_split.PCAP_MAGICS and magic != sniff_split.PCAPNG_MAGIC:
+            continue
         for flags in (["--json"], ["-v"], ["-vv", "-#"]):
             assert _run(capsys, "-j", "2", *flags, "-r", str(path)) == _run(
                 capsys, "-j", "1", *flags, "-r", str(path)), (path.name, flags)
@@ -137,6 +138,65 @@ def test_rx_calls_across_the_parts(tmp_path: Path,
             assert _run(capsys, "-j", jobs, *flags, "-r", str(path)) == one, (flags, jobs)
 
 
+def _pcapng(path: Path, frames: list[tuple[int, int, bytes, int]], *, idbs: int = 2,
+            linktypes: tuple[int, ...] = (1, 1)) -> None:
+    """A little-endian pcapng file: a section header, ``idbs`` interfaces (the second
+    with nanosecond stamps), each frame an enhanced packet block on interface i % idbs,
+    a simple packet block every 50th; a third interface described midway."""
+    def block(btype: int, body: bytes) -> bytes:
+        body += bytes(-len(body) % 4)
+        n = len(body) + 12
+        return struct.pack("<II", btype, n) + body + struct.pack("<I", n)
+
+    def idb(linktype: int, nano: bool) -> bytes:
+        opts = struct.pack("<HHB3x", 9, 1, 9) + struct.pack("<HH", 0, 0) if nano else b""
+        return block(1, struct.pack("<HHI", linktype, 0, 65535) + opts)
+
+    out = [block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1))]
+    out += [idb(linktypes[i], i == 1) for i in range(idbs)]
+    for n, (sec, usec, data, length) in enumerate(frames):
+        if n == len(frames) // 2:
+            out.append(idb(1, False))
+            idbs += 1
+        if n % 50 == 49:
+            out.append(block(3, struct.pack("<I", length) + data))
+            continue
+        ifid = n % idbs
+        stamp = sec * 10**9 + usec * 1000 if ifid == 1 else sec * 10**6 + usec
+        out.append(block(6, struct.pack("<IIIII", ifid, stamp >> 32, stamp & 0xFFFFFFFF,
+                                        len(data), length) + data))
+    path.write_bytes(b"".join(out))
+
+
+def test_pcapng_split_equals_one_process(mix: Path, tmp_path: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """pcapng: interfaces with their own clocks, one described midway, simple packet
+    blocks; then the same file cut and with a damaged block."""
+    frames = [(d.ts_sec, d.ts_usec, d.data, d.length)
+              for d in __import__("pcapping").read_capture(str(mix))]
+    ng = tmp_path / "mix.pcapng"
+    _pcapng(ng, frames)
+    for flags in (["-n"], ["-v", "-#"], ["--json"], ["-ttt", "-e"], ["-ttttt"]):
+        one = _run(capsys, "-j", "1", *flags, "-r", str(ng))
+        assert one[0] == 0 and one[1].count("\n") >= 6000
+        for jobs in ("2", "3"):
+            assert _run(capsys, "-j", jobs, *flags, "-r", str(ng)) == one, (flags, jobs)
+    data = bytearray(ng.read_bytes())
+    cut = tmp_path / "cut.pcapng"
+    cut.write_bytes(data[: len(data) * 2 // 3 + 7])
+    bad = tmp_path / "bad.pcapng"
+    pos = 0
+    while pos < len(data) // 2:
+        pos += struct.unpack_from("<I", data, pos + 4)[0]
+    struct.pack_into("<I", data, pos + 4, 7)  # a block length no block can have
+    bad.write_bytes(data)
+    for path in (cut, bad):
+        for flags in (["--json"], ["-v"]):
+            split = _run(capsys, "-j", "2", *flags, "-r", str(path))
+            assert split == _run(capsys, "-j", "1", *flags, "-r", str(path)), (path, flags)
+            assert split[0] == 2 and split[2].splitlines()[-1].startswith("pcapping: ")
+
+
 def test_split_cut_and_damaged_files(mix: Path, tmp_path: Path,
                                      capsys: pytest.CaptureFixture[str]) -> None:
     data = bytearray(mix.read_bytes())
@@ -170,3 +230,32 @@ def test_only_stateless_runs_split(mix: Path) -> None:
         assert sniff_split.splittable(p.parse_args(text), str(mix), None), text
     assert not sniff_split.splittable(p.parse_args(["-q", "-r", str(mix)]), str(mix), None)
     assert not sniff_split.splittable(p.parse_args(["--json", "-r", str(mix)]), str(mix), "icmp")
+
+
+def test_workers_told_to_end_before_they_are_ready_end(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+        capfd: pytest.CaptureFixture[str]) -> None:
+    """A worker still starting when the run ends (a tiny file, a busy machine) is told to
+    end before it has set its own signal handlers: it must end then, quietly, and not run
+    the parent's handler (a traceback) or none (a worker left waiting, the run hung)."""
+    import os
+    import time
+
+    ready = sniff._worker_signals
+
+    def slow_start() -> None:
+        try:  # the first worker starts at once and does every part; the others are slow
+            os.close(os.open(tmp_path / f"first-{os.getppid()}",
+                             os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+        except FileExistsError:
+            time.sleep(0.5)  # (SIGTERM arrives in here)
+        ready()
+
+    monkeypatch.setattr(sniff, "_worker_signals", slow_start)
+    path = ROOT / "captures" / "echo.pcap"
+    t0 = time.monotonic()
+    for flags in (["-v"], ["--json"]):
+        assert cli.main(["sniff", "-j", "2", *flags, "-r", str(path)]) == 0
+    out, err = capfd.readouterr()
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+    assert out.count("\n") > 2 and time.monotonic() - t0 < 30

@@ -66,6 +66,27 @@ def reader(f: BinaryIO):  # noqa: ANN201
     return getattr(f, "read1", f.read)
 
 
+_EPB = {e: struct.Struct(e + "IIIII") for e in "<>"}
+
+
+def block_head(path: str, endian: str, head: bytes) -> tuple[int, int]:
+    """(type, total length) of the pcapng block whose first bytes are ``head``, or
+    ``PcappingError`` in libpcap's words for a cut header or an impossible length."""
+    if len(head) < 8:
+        raise PcappingError(
+            f"{path}: truncated dump file; tried to read 8 header bytes, only got {len(head)}")
+    btype, blen = struct.unpack_from(endian + "II", head)
+    if blen < 12 or blen % 4 or blen > 16 * 1024 * 1024:
+        raise PcappingError(f"{path}: block length {blen} is invalid")
+    return btype, blen
+
+
+def block_cut(path: str, blen: int, got: int) -> PcappingError:
+    """libpcap's words for a pcapng block of ``blen`` bytes cut after ``got`` of its body."""
+    return PcappingError(f"{path}: truncated dump file; tried to read {blen - 8} bytes of "
+                         f"block, only got {got}")
+
+
 class PcapReader:
     """Iterate ``Captured`` records of a pcap or pcapng file (``"-"``: standard input).
 
@@ -245,18 +266,10 @@ class PcapReader:
         head = first if first is not None else self.stream.take(8)
         if not head:
             return None
-        if len(head) < 8:
-            raise PcappingError(
-                f"{self.path}: truncated dump file; tried to read 8 header bytes, "
-                f"only got {len(head)}")
-        btype, blen = struct.unpack(self._endian + "II", head)
-        if blen < 12 or blen % 4 or blen > 16 * 1024 * 1024:
-            raise PcappingError(f"{self.path}: block length {blen} is invalid")
+        btype, blen = block_head(self.path, self._endian, head)
         body = self.stream.take(blen - 8)
         if len(body) < blen - 8:
-            raise PcappingError(
-                f"{self.path}: truncated dump file; tried to read {blen - 8} bytes of block, "
-                f"only got {len(body)}")
+            raise block_cut(self.path, blen, len(body))
         return btype, body[:-4]
 
     def _read_shb(self, magic: bytes) -> None:
@@ -308,43 +321,50 @@ class PcapReader:
             self._pending.append(block)
 
     def _pcapng_records(self) -> Iterator[Captured]:
-        e = self._endian
-        epb = struct.Struct(e + "IIIII")
         pending = self._pending
+        packet = self.ng_packet
         while True:
             block = pending.pop(0) if pending else self._read_block()
             if block is None:
                 return
-            btype, body = block
-            if btype == 6 or btype == 2:  # enhanced / obsolete packet block
-                if len(body) < 20:
-                    raise PcappingError(f"{self.path}: packet block is too short")
-                if btype == 6:
-                    ifid, high, low, caplen, length = epb.unpack_from(body)
-                else:
-                    ifid, _drops, high, low, caplen, length = struct.unpack_from(
-                        e + "HHIIII", body)
-                if ifid >= len(self._interfaces):
-                    raise PcappingError(f"{self.path}: a packet names unknown interface {ifid}")
-                if caplen > len(body) - 20:
-                    raise PcappingError(
-                        f"{self.path}: packet block caplen {caplen} exceeds its block")
-                linktype, _snap, ticks = self._interfaces[ifid]
-                stamp = (high << 32) | low
-                sec, frac = divmod(stamp, ticks)
-                usec = frac * 1_000_000 // ticks
-                yield Captured(sec, usec, length, body[20 : 20 + caplen], linktype)
-            elif btype == 3:  # simple packet block
-                if not self._interfaces or len(body) < 4:
-                    raise PcappingError(f"{self.path}: simple packet block without interface")
-                length = struct.unpack_from(e + "I", body)[0]
-                linktype, snap, _ticks = self._interfaces[0]
-                caplen = min(length, len(body) - 4, snap or MAX_SNAPLEN)
-                yield Captured(0, 0, length, body[4 : 4 + caplen], linktype)
-            elif btype == 1:
-                self._add_interface(body)
-            elif btype == 0x0A0D0D0A:
-                raise PcappingError(f"{self.path}: multiple sections are not supported")
+            rec = packet(*block)
+            if rec is not None:
+                yield rec
+
+    def ng_packet(self, btype: int, body: bytes) -> Captured | None:
+        """One pcapng block's body (its trailing length left off): the record of a packet
+        block, None for any other (an interface description is remembered); a damaged
+        block raises ``PcappingError`` in libpcap's words."""
+        if btype == 6 or btype == 2:  # enhanced / obsolete packet block
+            if len(body) < 20:
+                raise PcappingError(f"{self.path}: packet block is too short")
+            if btype == 6:
+                ifid, high, low, caplen, length = _EPB[self._endian].unpack_from(body)
+            else:
+                ifid, _drops, high, low, caplen, length = struct.unpack_from(
+                    self._endian + "HHIIII", body)
+            if ifid >= len(self._interfaces):
+                raise PcappingError(f"{self.path}: a packet names unknown interface {ifid}")
+            if caplen > len(body) - 20:
+                raise PcappingError(
+                    f"{self.path}: packet block caplen {caplen} exceeds its block")
+            linktype, _snap, ticks = self._interfaces[ifid]
+            stamp = (high << 32) | low
+            sec, frac = divmod(stamp, ticks)
+            usec = frac * 1_000_000 // ticks
+            return Captured(sec, usec, length, body[20 : 20 + caplen], linktype)
+        if btype == 3:  # simple packet block
+            if not self._interfaces or len(body) < 4:
+                raise PcappingError(f"{self.path}: simple packet block without interface")
+            length = struct.unpack_from(self._endian + "I", body)[0]
+            linktype, snap, _ticks = self._interfaces[0]
+            caplen = min(length, len(body) - 4, snap or MAX_SNAPLEN)
+            return Captured(0, 0, length, body[4 : 4 + caplen], linktype)
+        if btype == 1:
+            self._add_interface(body)
+        elif btype == 0x0A0D0D0A:
+            raise PcappingError(f"{self.path}: multiple sections are not supported")
+        return None
 
     def __iter__(self) -> Iterator[Captured]:
         try:

@@ -396,8 +396,10 @@ def sweep(targets: list[str] | None = None, *, generate: str | tuple[str, str] |
         found = t.resolve_names(t.read_target_file(file))
     else:
         found = t.resolve_names(list(targets or []))
+    from pcapping.io.privileges import KEEP_PRIVILEGES
+
     events: list[dict[str, Any]] = []
     _s, status = execute(found, opts, {}, out=None, err=None, json_emit=events.append,
-                         interface=interface, write=write)
+                         interface=interface, write=write, user=KEEP_PRIVILEGES)
     summary = events[-1] if events and events[-1].get("event") == "summary" else {}
     return SweepResult(events, summary, status)

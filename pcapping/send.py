@@ -549,7 +549,9 @@ def ping(host: str, *, write: str | None = None, **options: Any) -> PingResult:
     Options are the fields of ``PingOptions`` (``count``, ``interval_s``, ``timeout_s``,
     ``deadline_s``, ``ttl``, ``size``, ``pmtudisc``, ``interface``, ``pattern``,
     ``preload``, ``flood``, ...); ``write`` names a pcap file to write.  Raises
-    ``PcappingError`` for what the command reports with exit status 2.
+    ``PcappingError`` for what the command reports with exit status 2.  The calling
+    process keeps its privileges (the command becomes the sudo user; a program may
+    call again).
     """
     unknown = set(options) - set(PingOptions._fields)
     if unknown:
@@ -558,5 +560,8 @@ def ping(host: str, *, write: str | None = None, **options: Any) -> PingResult:
         options.setdefault("interval_given", True)
     opts = PingOptions(**options)
     events: list[dict[str, Any]] = []
-    stats, status = session(host, opts, json_emit=events.append, pcap=write)
+    from pcapping.io.privileges import KEEP_PRIVILEGES
+
+    stats, status = session(host, opts, json_emit=events.append, pcap=write,
+                            user=KEEP_PRIVILEGES)
     return PingResult(events, stats, status)

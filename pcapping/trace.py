@@ -487,7 +487,10 @@ def trace(host: str, *, write: str | None = None, **options: Any) -> TraceResult
         raise TypeError(f"trace() got unexpected options: {', '.join(sorted(unknown))}")
     opts = TraceOptions(**options)
     events: list[dict[str, Any]] = []
-    summary, status = session(host, opts, json_emit=events.append, pcap=write)
+    from pcapping.io.privileges import KEEP_PRIVILEGES
+
+    summary, status = session(host, opts, json_emit=events.append, pcap=write,
+                              user=KEEP_PRIVILEGES)
     return TraceResult(events, summary, status)
 
 

@@ -232,3 +232,19 @@ def test_sudo_user_is_dropped_to_after_the_handles_open(lab: LabSpec) -> None:
         assert len(list(PcapReader(str(path)))) >= 4
     finally:
         shutil.rmtree(where)
+
+
+def test_the_library_keeps_its_callers_privileges(lab: LabSpec) -> None:
+    """A program run by sudo that calls the library keeps root: it can call again (ping,
+    then a sweep and a trace), where the command line would have become the sudo user."""
+    target = lab.addr("target")
+    code = (
+        "import os, pcapping\n"
+        f"a = pcapping.ping('{target}', count=1)\n"
+        f"b = pcapping.sweep(['{target}'], retries=0, count=None, timeout_s=0.5)\n"
+        f"c = pcapping.trace('{target}', method='icmp', max_ttl=4)\n"
+        "print(a.exit_status, b.exit_status, c.exit_status, os.geteuid())\n")
+    env = repo_env(SUDO_UID="65534", SUDO_GID="65534", SUDO_USER="nobody")
+    out = netns_run(lab, "client", [sys.executable, "-c", code], env=env, cwd=REPO_ROOT)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["0", "0", "0", "0"], out.stdout

@@ -44,13 +44,20 @@ def become(name: str | None, uid: int, gid: int) -> None:
     os.setuid(uid)
 
 
+# ``user`` for the library API: a Python program that calls ``pcapping.ping`` keeps its
+# privileges (it may call again, or do other privileged work); no user name, and no
+# command-line argument, can hold a NUL byte.
+KEEP_PRIVILEGES = "\0"
+
+
 def drop_to_invoker(user: str | None) -> None:
     """Become ``user`` (or the user who ran sudo) once every privileged handle is open.
 
     As tcpdump's ``-Z``: the capture and injection sockets stay usable, nothing else
-    the run does needs root.  ``-Z root`` (or running as root without sudo) keeps root.
+    the run does needs root.  ``-Z root`` (or running as root without sudo) keeps root,
+    and so does ``KEEP_PRIVILEGES`` (the library's calls).
     """
-    if os.geteuid() != 0:
+    if os.geteuid() != 0 or user == KEEP_PRIVILEGES:
         return
     if user is None:
         uid, gid = os.environ.get("SUDO_UID"), os.environ.get("SUDO_GID")
@@ -72,4 +79,4 @@ def drop_to_invoker(user: str | None) -> None:
         raise PcappingError(f"cannot drop privileges: {exc.strerror or exc}") from None
 
 
-__all__ = ["become", "drop_privileges", "drop_to_invoker"]
+__all__ = ["KEEP_PRIVILEGES", "become", "drop_privileges", "drop_to_invoker"]

@@ -46,6 +46,13 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+
+# Run by sudo (`sh run.sh test` as a normal user), the suite is root with SUDO_* set, and the
+# pcapping commands it starts would become that user once their handles are open, then fail
+# to write into root's temporary directories.  The tests run pcapping as plain root; the
+# drop to the sudo user is tested on its own, with SUDO_* given explicitly.
+for _name in ("SUDO_UID", "SUDO_GID", "SUDO_USER", "SUDO_COMMAND"):
+    os.environ.pop(_name, None)
 TEST_PREFIX = "pcpt"
 TEST_LAB = LabSpec(prefix=f"{TEST_PREFIX}{os.getpid()}-", net="10.78")
 # test labs: pcpt<pid>- (the session lab) and pcp<letter><pid>- (private labs of single tests)

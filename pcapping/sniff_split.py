@@ -1,12 +1,14 @@
-"""``sniff -r FILE`` over the cores: one classic pcap file cut into byte ranges, each part
+"""``sniff -r FILE`` over the cores: one pcap or pcapng file cut into byte ranges, each part
 decoded by a worker process into a temporary file, copied out in order, so that the output
 (every whole record, then the error that ended the file) is byte for byte what one process
 writes.
 
-A part finds its first record by walking the 16-byte record headers from the start of the
-file (cheap: nothing else is read), which also gives it the frame number (``-#``) and the
-times ``-ttt``/``-ttttt`` count from.  JSON lines depend on nothing but their frame.  Text
-depends on two more things carried from frame to frame, as tcpdump carries them:
+A part finds its first record by walking the 16-byte record headers (pcapng: the block
+headers, and the interface descriptions that give each packet its link type and clock) from
+the start of the file (cheap: nothing else is read), which also gives it the frame number
+(``-#``) and the times ``-ttt``/``-ttttt`` count from.  JSON lines depend on nothing but
+their frame.  Text depends on two more things carried from frame to frame, as tcpdump
+carries them:
 
 - TCP's relative sequence numbers: the first (seq, ack) seen of each connection.  A worker
   starts with no connection known, so a frame of a connection that began in an earlier
@@ -43,7 +45,7 @@ PCAPNG_MAGIC = b"\x0a\x0d\x0d\x0a"
 
 
 def splittable(args: Any, path: str, bpf: str | None) -> bool:
-    """True for one classic pcap file of at least ``SPLIT_MIN_BYTES``, as JSON or text,
+    """True for one pcap or pcapng file of at least ``SPLIT_MIN_BYTES``, as JSON or text,
     with nothing that needs the frames in one stream (a filter, ``--icmp``, ``-c``,
     ``-w``, ``--parquet``, ``-l``, ``-q`` or standard input)."""
     if args.quiet or bpf or args.icmp or args.count is not None:

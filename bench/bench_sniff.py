@@ -46,7 +46,7 @@ def _timed(argv: list[str], env: dict[str, str] | None = None) -> tuple[float, f
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
-def files(frames: int, rounds: int, tshark: bool) -> None:
+def files(frames: int, rounds: int, tshark: bool, pcapng: bool = False) -> None:
     mix = OUT / f"mix-{frames}-s1.pcap"
     if not mix.exists():
         OUT.mkdir(parents=True, exist_ok=True)
@@ -64,6 +64,17 @@ def files(frames: int, rounds: int, tshark: bool) -> None:
         "sniff -j 1 -r": [*sniff, "-j", "1", "-r", str(mix)],  # one process, for scale
         "sniff -j 1 -v -r": [*sniff, "-j", "1", "-v", "-r", str(mix)],
     }
+    if pcapng:  # the same frames as pcapng (Wireshark's and dumpcap's format)
+        ng = OUT / f"mix-{frames}-s1.pcapng"
+        if not ng.exists():
+            subprocess.run(["editcap", "-F", "pcapng", str(mix), str(ng)], check=True)
+        runs.update({
+            "tcpdump -n -r (pcapng)": ["tcpdump", "-n", "-r", str(ng)],
+            "tcpdump -nv -r (pcapng)": ["tcpdump", "-nv", "-r", str(ng)],
+            "sniff -r (pcapng)": [*sniff, "-r", str(ng)],
+            "sniff -v -r (pcapng)": [*sniff, "-v", "-r", str(ng)],
+            "sniff --json -r (pcapng)": [*sniff, "--json", "-r", str(ng)],
+        })
     small = OUT / "mix-100000-s1.pcap"
     if tshark:
         if not small.exists():
@@ -82,7 +93,10 @@ def files(frames: int, rounds: int, tshark: bool) -> None:
     med = {k: statistics.median(v) for k, v in walls.items()}
     ref = {"sniff -r": "tcpdump -n -r", "sniff --json -r": "tcpdump -n -r",
            "sniff -q -r": "tcpdump -n -r", "sniff -v -r": "tcpdump -nv -r",
-           "sniff -j 1 -r": "tcpdump -n -r", "sniff -j 1 -v -r": "tcpdump -nv -r"}
+           "sniff -j 1 -r": "tcpdump -n -r", "sniff -j 1 -v -r": "tcpdump -nv -r",
+           "sniff -r (pcapng)": "tcpdump -n -r (pcapng)",
+           "sniff -v -r (pcapng)": "tcpdump -nv -r (pcapng)",
+           "sniff --json -r (pcapng)": "tcpdump -n -r (pcapng)"}
     print(f"{frames} frames ({mix.name}), {rounds} rounds, whole process, output to /dev/null")
     print("| run | median s | best s | CPU s (median) | frames/s (median) | vs tcpdump |")
     print("|---|---:|---:|---:|---:|---:|")
@@ -169,6 +183,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--frames", type=int, default=1000000)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--tshark", action="store_true")
+    ap.add_argument("--pcapng", action="store_true",
+                    help="also the mix as pcapng (made with editcap)")
     ap.add_argument("--live", action="store_true", help="the live part (root)")
     ap.add_argument("--rates", default="400000,800000,1200000")
     ap.add_argument("--seconds", type=float, default=3.0)
@@ -178,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
         live([int(r) for r in args.rates.split(",")], min(args.seconds, 20.0),
              [int(j) for j in args.jobs.split(",")])
     else:
-        files(args.frames, args.rounds, args.tshark)
+        files(args.frames, args.rounds, args.tshark, args.pcapng)
     return 0
 
 

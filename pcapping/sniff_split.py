@@ -141,6 +141,9 @@ class _Part:
         self.buf.close()
 
 
+_NG_MAX_BLOCK = 16 * 1024 * 1024  # (PcapReader's limit)
+
+
 class _NgPart:
     """The packets of one part of a pcapng file: those whose block starts in
     ``[start, stop)``, found by walking the block headers from the file's start (the
@@ -162,14 +165,17 @@ class _NgPart:
         self.stop = min(stop, self.size)
         self.error: str | None = None
         self.skip = False
-        pos = self._head(path, self.ng._endian, self.buf[0:8])[1]  # past the section header
+        e = self.ng._endian
+        self._unpack_head = struct.Struct(e + "II").unpack_from
+        self._unpack_epb = struct.Struct(e + "IIIII").unpack_from
+        self.interfaces = self.ng._interfaces  # (grows as descriptions are met)
+        pos = self._head(path, e, self.buf[0:8])[1]  # past the section header
         number = 0
+        if before is None:
+            pos, number = self._walk(pos, start)
+            start = pos  # (the slow walk below has nothing left to do)
         try:
             while pos < start and pos < self.size:
-                if before is None:  # (only the headers, and the interfaces)
-                    btype, pos = self._skip(pos)
-                    number += btype in (2, 3, 6)
-                    continue
                 btype, body, end = self._block(pos)
                 rec = self.ng.ng_packet(btype, body)
                 if rec is not None:
@@ -179,17 +185,30 @@ class _NgPart:
         except PcappingError:
             self.skip = True  # damage before this part: an earlier part reports it
         self.pos, self.number = pos, number
-        self._walked = pos  # (how far ``record`` has learnt the interfaces)
 
-    def _skip(self, pos: int) -> tuple[int, int]:
-        """(type, end) of the block at ``pos``, reading only its header (and an
-        interface description's body, which is remembered)."""
-        btype, blen = self._head(self.path, self.ng._endian, self.buf[pos: pos + 8])
-        if pos + blen > self.size:
-            raise self._cut(self.path, blen, self.size - pos - 8)
-        if btype == 1:
-            self.ng._add_interface(self.buf[pos + 8: pos + blen - 4])
-        return btype, pos + blen
+    def _walk(self, pos: int, start: int) -> tuple[int, int]:
+        """From ``pos`` to the first block at ``start`` or after, reading only the block
+        headers (and the interface descriptions, which are remembered): (its position, the
+        packets before it).  Damage on the way sets ``skip``."""
+        buf, size, unpack = self.buf, self.size, self._unpack_head
+        number = 0
+        try:
+            while pos < start:
+                if pos + 8 > size:
+                    self.skip = True
+                    break
+                btype, blen = unpack(buf, pos)
+                if blen < 12 or blen % 4 or blen > _NG_MAX_BLOCK or pos + blen > size:
+                    self.skip = True
+                    break
+                if btype == 6 or btype == 3 or btype == 2:
+                    number += 1
+                elif btype == 1:
+                    self.ng._add_interface(buf[pos + 8: pos + blen - 4])
+                pos += blen
+        except PcappingError:
+            self.skip = True
+        return pos, number
 
     def _block(self, pos: int) -> tuple[int, bytes, int]:
         """(type, body without its trailing length, end) of the block at ``pos``."""
@@ -199,12 +218,9 @@ class _NgPart:
         return btype, self.buf[pos + 8: pos + blen - 4], pos + blen
 
     def record(self, pos: int) -> tuple[int, int, bytes, int, int]:
-        """(sec, usec, data, length, link type) of the packet block at ``pos`` (the
-        interfaces before it already known)."""
-        walked = self._walked
-        while walked < pos:  # (the interfaces described before it; called in file order)
-            walked = self._skip(walked)[1]
-        self._walked = walked
+        """(sec, usec, data, length, link type) of the packet block at ``pos``, with the
+        interfaces as a part that holds it knew them (``interfaces``: descriptions are
+        only ever added, so a later list serves an earlier packet)."""
         btype, body, _end = self._block(pos)
         rec = self.ng.ng_packet(btype, body)
         assert rec is not None
@@ -214,9 +230,29 @@ class _NgPart:
         if self.skip:
             return
         pos, number, packet = self.pos, self.number, self.ng.ng_packet
+        buf, size, stop, ifaces = self.buf, self.size, self.stop, self.interfaces
+        head, epb = self._unpack_head, self._unpack_epb
         try:
-            while pos < self.stop:
-                btype, body, end = self._block(pos)
+            while pos < stop:
+                if pos + 32 <= size:  # an enhanced packet block, whole and sound: inline
+                    btype, blen = head(buf, pos)
+                    if (btype == 6 and 32 <= blen <= _NG_MAX_BLOCK and not blen % 4
+                            and pos + blen <= size):
+                        ifid, high, low, caplen, length = epb(buf, pos + 8)
+                        if ifid < len(ifaces) and caplen <= blen - 32:
+                            linktype, _snap, ticks = ifaces[ifid]
+                            stamp = (high << 32) | low
+                            if ticks == 1_000_000:
+                                sec, usec = divmod(stamp, 1_000_000)
+                            else:
+                                sec, frac = divmod(stamp, ticks)
+                                usec = frac * 1_000_000 // ticks
+                            number += 1
+                            yield (number, pos, sec, usec, buf[pos + 28: pos + 28 + caplen],
+                                   length, linktype)
+                            pos += blen
+                            continue
+                btype, body, end = self._block(pos)  # anything else: PcapReader's parser
                 rec = packet(btype, body)
                 if rec is not None:
                     number += 1
@@ -339,6 +375,7 @@ def _text_part(job: tuple[str, int, int, str, dict[str, Any], dict | None, Any]
             _flush(out, lines)
     part.close()
     return {"error": "skip" if part.skip else part.error, "redo": redo, "tcp": fmt._tcp_seq,
+            "interfaces": getattr(part, "interfaces", None),
             "fresh": fresh, "rx_used": spy.used, "rx": spy.rx, "tangled": tangled}
 
 
@@ -384,6 +421,8 @@ class _TextMerge:
             res["redo"] = []
         elif res["rx_used"]:
             self.rx = res["rx"]  # (no part before printed RX: this one started right)
+        if res["interfaces"] is not None:
+            self.whole.ng._interfaces = list(res["interfaces"])
         with open(target, encoding="utf-8", errors="surrogateescape") as fh:
             _copy_fixed(fh, out, res["redo"], self._fix)
         os.unlink(target)

@@ -167,7 +167,7 @@ class _NgPart:
         self.skip = False
         e = self.ng._endian
         self._unpack_head = struct.Struct(e + "II").unpack_from
-        self._unpack_epb = struct.Struct(e + "IIIII").unpack_from
+        self._unpack_epb = struct.Struct(e + "IIIIIII").unpack_from  # (with its header)
         self.interfaces = self.ng._interfaces  # (grows as descriptions are met)
         pos = self._head(path, e, self.buf[0:8])[1]  # past the section header
         number = 0
@@ -231,14 +231,13 @@ class _NgPart:
             return
         pos, number, packet = self.pos, self.number, self.ng.ng_packet
         buf, size, stop, ifaces = self.buf, self.size, self.stop, self.interfaces
-        head, epb = self._unpack_head, self._unpack_epb
+        epb = self._unpack_epb
         try:
             while pos < stop:
                 if pos + 32 <= size:  # an enhanced packet block, whole and sound: inline
-                    btype, blen = head(buf, pos)
+                    btype, blen, ifid, high, low, caplen, length = epb(buf, pos)
                     if (btype == 6 and 32 <= blen <= _NG_MAX_BLOCK and not blen % 4
                             and pos + blen <= size):
-                        ifid, high, low, caplen, length = epb(buf, pos + 8)
                         if ifid < len(ifaces) and caplen <= blen - 32:
                             linktype, _snap, ticks = ifaces[ifid]
                             stamp = (high << 32) | low

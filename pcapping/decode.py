@@ -506,6 +506,55 @@ class Tally:
                 self.ipv6, self.icmp6, dict(self.icmp6_types), self.bad_icmp6_checksum)
 
 
+def icmp_verdict(data: bytes, linktype: int) -> bool | None:
+    """Whether ``decode_frame(data, linktype)`` holds ICMP, ICMPv6 or ARP (``sniff
+    --icmp``), answered from the bytes for the common shapes: an Ethernet frame, maybe
+    VLAN-tagged, with a sound IPv4 header that is not a tunnel's, or a whole ARP packet.
+    None: anything else (IPv6, tunnels, other link types, damaged headers), which the
+    decoder must decide."""
+    if linktype != 1:
+        return None
+    n = len(data)
+    if n < 14:
+        return None
+    off = 14
+    etype = (data[12] << 8) | data[13]
+    while etype == 0x8100 or etype == 0x88A8 or etype == 0x9100 or etype == 0x9200:
+        if n < off + 4:
+            return None
+        etype = (data[off + 2] << 8) | data[off + 3]
+        off += 4
+    if etype == 0x0800:
+        if n < off + 20:
+            return None
+        vihl = data[off]
+        hlen = (vihl & 15) << 2
+        if vihl >> 4 != 4 or hlen < 20 or n < off + hlen:
+            return None
+        total = (data[off + 2] << 8) | data[off + 3]
+        if total < hlen:
+            return None
+        proto = data[off + 9]
+        if proto == 1:
+            return True
+        if proto == 17:  # a tunnel only to or from a tunnel's port (as _decode_network)
+            begin = off + hlen
+            if min(n, off + total) - begin < 4:
+                return False
+            if ((data[begin] << 8 | data[begin + 1]) in _TUNNEL_PORTS
+                    or (data[begin + 2] << 8 | data[begin + 3]) in _TUNNEL_PORTS):
+                return None
+            return False
+        if proto == 47 or proto == 4 or proto == 41 or proto == 103:
+            return None
+        return False
+    if etype == 0x0806:
+        if n >= off + 8 and n >= off + 8 + 2 * (data[off + 4] + data[off + 5]):
+            return True
+        return None
+    return None
+
+
 def tally(t: Tally, data: bytes, linktype: int) -> None:
     """Count one frame like ``Tally.add(decode_frame(data, linktype))``, without objects.
 

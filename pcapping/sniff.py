@@ -24,7 +24,7 @@ import sys
 from collections.abc import Callable, Iterable
 from typing import Any, TextIO
 
-from pcapping.decode import Decoded, Tally, decode_frame, tally
+from pcapping.decode import Decoded, Tally, decode_frame, icmp_verdict, tally
 from pcapping.errors import PcappingError
 from pcapping.io.linktypes import dlt_name, linktype_text
 from pcapping.io.pcapfile import PcapReader, PcapWriter
@@ -284,9 +284,13 @@ def _process(
                     continue
                 d = None
                 if icmp_only:
-                    d = decode_frame(data, linktype, frame=number, ts_sec=sec, ts_usec=usec,
-                                     length=length)
-                    if not _is_icmp_or_arp(d):
+                    verdict = icmp_verdict(data, linktype)  # (the bytes, when they suffice)
+                    if verdict is None:
+                        d = decode_frame(data, linktype, frame=number, ts_sec=sec,
+                                         ts_usec=usec, length=length)
+                        if not _is_icmp_or_arp(d):
+                            continue
+                    elif not verdict:
                         continue
                 if writer is not None:
                     writer.write(sec, usec, data, length)
@@ -392,7 +396,7 @@ def run(args: Any) -> int:
                 if sniff_split.splittable(args, paths[0], bpf):
                     return sniff_split.run_split(
                         args, paths[0], out, jobs,
-                        None if args.json else formatter_options(args))
+                        None if args.json else formatter_options(args), bpf)
             return _run_files(args, paths, bpf, out)
         jobs = args.jobs or os.cpu_count() or 1
         if (jobs > 1 and args.count is None and not args.write and not args.parquet

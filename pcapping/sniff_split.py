@@ -46,12 +46,17 @@ PCAPNG_MAGIC = b"\x0a\x0d\x0d\x0a"
 
 def splittable(args: Any, path: str, bpf: str | None) -> bool:
     """True for one pcap or pcapng file of at least ``SPLIT_MIN_BYTES``, as JSON or text,
-    with nothing that needs the frames in one stream (a filter, ``--icmp``, ``-c``,
-    ``-w``, ``--parquet``, ``-l``, ``-q`` or standard input)."""
-    if args.quiet or bpf or args.icmp or args.count is not None:
+    with nothing that needs the frames in one stream (``-c``, ``-w``, ``--parquet``,
+    ``-l``, ``-q``, ``-Z`` or standard input; a filter or ``--icmp`` with ``-#``, ``-ttt``
+    or ``-ttttt``)."""
+    if args.quiet or args.count is not None:
         return False
+    if (bpf or args.icmp) and not args.json and (args.number or args.tflag in (3, 5)):
+        return False  # (-# and -ttt count the frames shown: a part cannot know them)
     if args.write or args.parquet or args.line_buffered or path == "-":
         return False
+    if args.user:
+        return False  # (-Z: the workers would open the file again as that user)
     try:
         if os.path.getsize(path) < SPLIT_MIN_BYTES:
             return False
@@ -265,21 +270,45 @@ class _NgPart:
         self.buf.close()
 
 
+def _selected(part: Any, select: tuple[str | None, bool]) -> Iterator[tuple]:
+    """The part's records that a filter expression and ``--icmp`` let through, as one
+    process selects them (the expression compiled for the file's first link type)."""
+    bpf, icmp = select
+    if not bpf and not icmp:
+        yield from part
+        return
+    from pcapping.decode import decode_frame, icmp_verdict
+    from pcapping.sniff import _frame_filter, _is_icmp_or_arp
+
+    keep = _frame_filter(bpf, part.linktype)
+    for rec in part:
+        data, linktype = rec[4], rec[6]
+        if keep is not None and not keep(data):
+            continue
+        if icmp:
+            verdict = icmp_verdict(data, linktype)
+            if verdict is None:
+                verdict = _is_icmp_or_arp(decode_frame(data, linktype))
+            if not verdict:
+                continue
+        yield rec
+
+
 def _flush(out: TextIO, lines: list[str]) -> None:
     lines.append("")
     out.write("\n".join(lines))
     lines.clear()
 
 
-def _json_part(job: tuple[str, int, int, str]) -> dict[str, Any]:
+def _json_part(job: tuple[str, int, int, str, tuple[str | None, bool]]) -> dict[str, Any]:
     """One part as JSON lines into the job's target file."""
     from pcapping.report.jsonframe import frame_json
 
-    path, start, stop, target = job
+    path, start, stop, target, select = job
     part = _open_part(path, start, stop)
     lines: list[str] = []
     with open(target, "w", encoding="utf-8", errors="surrogateescape") as out:
-        for number, _pos, sec, usec, data, length, linktype in part:
+        for number, _pos, sec, usec, data, length, linktype in _selected(part, select):
             lines.append(frame_json(data, linktype, number, sec, usec, length))
             if len(lines) >= 4096:
                 _flush(out, lines)
@@ -322,12 +351,12 @@ def _clock_setter(fmt: Any) -> Callable[[int, int, int, int], None] | None:
     return before
 
 
-def _text_part(job: tuple[str, int, int, str, dict[str, Any], dict | None, Any]
-               ) -> dict[str, Any]:
+def _text_part(job: tuple[str, int, int, str, dict[str, Any], dict | None, Any,
+                          tuple[str | None, bool]]) -> dict[str, Any]:
     """One part as tcpdump's text into the job's target file.  ``tcp``/``rx``: the state
     one process would have at the part's start, when the parent knows it (it formats a
     part again itself); None in a worker, which then notes what it could not know."""
-    path, start, stop, target, options, tcp, rx = job
+    path, start, stop, target, options, tcp, rx, select = job
     fmt = _formatter(options)
     part = _open_part(path, start, stop, _clock_setter(fmt))
     fmt._count = part.number
@@ -358,7 +387,7 @@ def _text_part(job: tuple[str, int, int, str, dict[str, Any], dict | None, Any]
     offset = 0
     lines: list[str] = []
     with open(target, "w", encoding="utf-8", errors="surrogateescape") as out:
-        for number, pos, sec, usec, data, length, linktype in part:
+        for number, pos, sec, usec, data, length, linktype in _selected(part, select):
             ref = fmt._tv_ref if timed else None
             text = line(data, linktype, length, sec, usec)
             if deps:
@@ -397,8 +426,9 @@ class _TextMerge:
     """The parent's side of a text split: every connection's base and RX's state after
     each part, and the frames of a part formatted again with them."""
 
-    def __init__(self, path: str, options: dict[str, Any]) -> None:
-        self.path, self.options = path, options
+    def __init__(self, path: str, options: dict[str, Any],
+                 select: tuple[str | None, bool]) -> None:
+        self.path, self.options, self.select = path, options, select
         self.conns: dict[tuple, tuple[int, int]] = {}
         self.rx: Any = None  # RX's call cache, once a part has printed RX
         self.fixer = _formatter(options)
@@ -412,7 +442,7 @@ class _TextMerge:
 
             again = target + ".again"  # the whole part again, from the exact state
             res = _text_part((self.path, job[1], job[2], again, self.options,
-                              dict(self.conns), self.rx or RxPrinter()))
+                              dict(self.conns), self.rx or RxPrinter(), self.select))
             os.replace(again, target)
             self.conns = res["tcp"]
             if res["rx_used"] or self.rx is not None:
@@ -448,31 +478,35 @@ class _TextMerge:
 
 
 def run_split(args: Any, path: str, out: TextIO, jobs: int,
-              formatter_options: dict[str, Any] | None) -> int:
-    """``sniff -r FILE`` (JSON, or text with ``formatter_options``) over ``jobs`` worker
-    processes, into ``out``; returns the exit status."""
+              formatter_options: dict[str, Any] | None, bpf: str | None = None) -> int:
+    """``sniff -r FILE`` (JSON, or text with ``formatter_options``; the frames that
+    ``bpf`` and ``--icmp`` select) over ``jobs`` worker processes, into ``out``; returns
+    the exit status."""
     import tempfile
 
-    from pcapping.sniff import _drop, reading_from, worker_pool
+    from pcapping.sniff import _drop, _frame_filter, reading_from, worker_pool
 
     reader = PcapReader(path)
     sys.stderr.write(reading_from(path, reader))
     sys.stderr.flush()
     reader.close()
     _drop(args)
+    _frame_filter(bpf, reader.linktype)  # (a bad expression: its error before any work)
+    select = (bpf, bool(args.icmp))
     size = os.path.getsize(path)
     parts = jobs * 2  # a little more than the workers: the last ones walk the longest
     bounds = [24 + (size - 24) * i // parts for i in range(parts)] + [size + 1]
     status = 0
-    merge = _TextMerge(path, formatter_options) if formatter_options is not None else None
+    merge = (_TextMerge(path, formatter_options, select) if formatter_options is not None
+             else None)
     with tempfile.TemporaryDirectory(prefix="pcapping-sniff-") as tmp:
         if merge is not None:
             work: list[tuple] = [
                 (path, bounds[i], bounds[i + 1], os.path.join(tmp, f"{i}.txt"),
-                 formatter_options, None, None) for i in range(parts)]
+                 formatter_options, None, None, select) for i in range(parts)]
             task: Callable[[Any], dict[str, Any]] = _text_part
         else:
-            work = [(path, bounds[i], bounds[i + 1], os.path.join(tmp, f"{i}.json"))
+            work = [(path, bounds[i], bounds[i + 1], os.path.join(tmp, f"{i}.json"), select)
                     for i in range(parts)]
             task = _json_part
         pool = worker_pool(jobs)

@@ -116,6 +116,23 @@ def test_fast_json_is_the_decoders_json(frames: tuple[Captured, ...]) -> None:
     assert served > len(frames) // 3
 
 
+def test_icmp_verdict_from_the_bytes_is_the_decoders(frames: tuple[Captured, ...]) -> None:
+    """--icmp's fast answer, where it gives one, is what the decoded frame says; and it
+    does answer for the common shapes (else --icmp would decode everything again)."""
+    from pcapping.decode import icmp_verdict
+    from pcapping.sniff import _is_icmp_or_arp
+
+    answered = 0
+    for r in frames:
+        verdict = icmp_verdict(r.data, r.linktype)
+        if verdict is None:
+            continue
+        answered += 1
+        d = decode_frame(r.data, r.linktype)
+        assert verdict == _is_icmp_or_arp(d), r.data.hex()
+    assert answered > len(frames) // 2
+
+
 def test_orjson_gives_the_standard_librarys_bytes(frames: tuple[Captured, ...]) -> None:
     pytest.importorskip("orjson", reason="orjson (the extra 'fast') is not installed")
     for i, r in enumerate(frames, 1):

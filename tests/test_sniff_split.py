@@ -69,6 +69,27 @@ def test_split_on_every_fixture(capsys: pytest.CaptureFixture[str]) -> None:
                 capsys, "-j", "1", *flags, "-r", str(path)), (path.name, flags)
 
 
+@pytest.mark.parametrize("flags", [["--icmp"], ["--icmp", "-v", "-e"], ["--icmp", "--json"],
+                                   ["-v", "icmp"], ["--json", "arp", "or", "tcp"],
+                                   ["--icmp", "-X", "not", "arp"]], ids=" ".join)
+def test_filtered_split_equals_one_process(mix: Path, tmp_path: Path, flags: list[str],
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    """A filter expression and --icmp select the same frames in every part (pcap and
+    pcapng), and a bad expression fails as in one process."""
+    frames = [(d.ts_sec, d.ts_usec, d.data, d.length)
+              for d in __import__("pcapping").read_capture(str(mix))]
+    ng = tmp_path / "mix.pcapng"
+    _pcapng(ng, frames)
+    for path in (mix, ng):
+        args = ["-r", str(path), *flags]
+        one = _run(capsys, "-j", "1", *args)
+        assert one[0] == 0 and one[1]
+        assert _run(capsys, "-j", "2", *args) == one, (path.name, flags)
+    bad = _run(capsys, "-j", "2", "-r", str(mix), "icmp", "and", "(")
+    assert bad == _run(capsys, "-j", "1", "-r", str(mix), "icmp", "and", "(")
+    assert bad[0] == 2
+
+
 def _tcp(sport: int, dport: int, seq: int, ack: int, flags: int, payload: bytes) -> bytes:
     src, dst = bytes([10, 0, 0, 1]), bytes([10, 0, 0, 2])
     if sport > dport:
@@ -217,19 +238,26 @@ def test_split_cut_and_damaged_files(mix: Path, tmp_path: Path,
     assert len(_run(capsys, "-j", "2", "--json", "-r", str(bad))[1].splitlines()) == n
 
 
-def test_only_stateless_runs_split(mix: Path) -> None:
+def test_what_splits(mix: Path) -> None:
     import argparse
 
     p = argparse.ArgumentParser()
     sniff.add_arguments(p)
     assert sniff_split.splittable(p.parse_args(["--json", "-r", str(mix)]), str(mix), None)
-    for extra in (["-c", "5"], ["--icmp"], ["-w", "x.pcap"], ["-l"]):
+    for extra in (["-c", "5"], ["-w", "x.pcap"], ["-l"]):
         args = p.parse_args(["--json", "-r", str(mix), *extra])
         assert not sniff_split.splittable(args, str(mix), None), extra
     for text in (["-r", str(mix)], ["-v", "-ttt", "-r", str(mix)], ["-#X", "-r", str(mix)]):
         assert sniff_split.splittable(p.parse_args(text), str(mix), None), text
     assert not sniff_split.splittable(p.parse_args(["-q", "-r", str(mix)]), str(mix), None)
-    assert not sniff_split.splittable(p.parse_args(["--json", "-r", str(mix)]), str(mix), "icmp")
+    assert sniff_split.splittable(p.parse_args(["--icmp", "-r", str(mix)]), str(mix), "arp")
+    for counted in (["-#"], ["-ttt"], ["-ttttt"]):  # frames shown: counted across parts
+        args = p.parse_args(["--icmp", "-r", str(mix), *counted])
+        assert not sniff_split.splittable(args, str(mix), None), counted
+    assert not sniff_split.splittable(p.parse_args(["-Z", "nobody", "-r", str(mix)]),
+                                      str(mix), None)
+    assert sniff_split.splittable(p.parse_args(["--json", "-#", "-r", str(mix)]), str(mix),
+                                  "icmp")  # (JSON numbers every record, shown or not)
 
 
 def test_workers_told_to_end_before_they_are_ready_end(

@@ -61,8 +61,9 @@ def files(frames: int, rounds: int, tshark: bool, pcapng: bool = False) -> None:
         "sniff -v -r": [*sniff, "-v", "-r", str(mix)],
         "sniff --json -r": [*sniff, "--json", "-r", str(mix)],
         "sniff -q -r": [*sniff, "-q", "-r", str(mix)],
-        "tcpdump -n -r F icmp or arp or icmp6": ["tcpdump", "-n", "-r", str(mix), "icmp", "or",
-                                                 "arp", "or", "icmp6"],
+        # --icmp's nearest tcpdump expression (it shows tagged frames too, not tunnelled)
+        "tcpdump -n -r F ICMP": ["tcpdump", "-n", "-r", str(mix), "icmp or arp or icmp6 or "
+                                 "(vlan and (icmp or arp or icmp6))"],
         "sniff --icmp -r": [*sniff, "--icmp", "-r", str(mix)],  # (tunnelled ICMP too)
         "sniff --icmp --json -r": [*sniff, "--icmp", "--json", "-r", str(mix)],
         "sniff -j 1 -r": [*sniff, "-j", "1", "-r", str(mix)],  # one process, for scale
@@ -98,8 +99,8 @@ def files(frames: int, rounds: int, tshark: bool, pcapng: bool = False) -> None:
     ref = {"sniff -r": "tcpdump -n -r", "sniff --json -r": "tcpdump -n -r",
            "sniff -q -r": "tcpdump -n -r", "sniff -v -r": "tcpdump -nv -r",
            "sniff -j 1 -r": "tcpdump -n -r", "sniff -j 1 -v -r": "tcpdump -nv -r",
-           "sniff --icmp -r": "tcpdump -n -r F icmp or arp or icmp6",
-           "sniff --icmp --json -r": "tcpdump -n -r F icmp or arp or icmp6",
+           "sniff --icmp -r": "tcpdump -n -r F ICMP",
+           "sniff --icmp --json -r": "tcpdump -n -r F ICMP",
            "sniff -r (pcapng)": "tcpdump -n -r (pcapng)",
            "sniff -v -r (pcapng)": "tcpdump -nv -r (pcapng)",
            "sniff --json -r (pcapng)": "tcpdump -n -r (pcapng)"}

@@ -68,6 +68,30 @@ def reader(f: BinaryIO):  # noqa: ANN201
 
 _EPB = {e: struct.Struct(e + "IIIII") for e in "<>"}
 
+# classic pcap magic numbers: (byte order, timestamp ticks per second)
+PCAP_FORMATS = {
+    b"\xd4\xc3\xb2\xa1": ("<", 1_000_000), b"\xa1\xb2\xc3\xd4": (">", 1_000_000),
+    b"\x4d\x3c\xb2\xa1": ("<", 1_000_000_000), b"\xa1\xb2\x3c\x4d": (">", 1_000_000_000),
+}
+PCAPNG_MAGIC = b"\x0a\x0d\x0d\x0a"  # (a section header block's type)
+MAX_BLOCK = 16 * 1024 * 1024  # the longest pcapng block read
+
+
+def record_too_long(path: str, caplen: int) -> PcappingError:
+    """libpcap's words for a classic pcap record claiming more than it may hold."""
+    return PcappingError(f"{path}: invalid packet capture length {caplen}, bigger than "
+                         f"maximum of {MAX_SNAPLEN}")
+
+
+def record_cut(path: str, left: int, caplen: int) -> PcappingError:
+    """libpcap's words for a classic pcap file that ends ``left`` bytes into a record
+    (its header, or its ``caplen`` captured bytes)."""
+    if left < 16:
+        return PcappingError(f"{path}: truncated dump file; tried to read 16 header bytes, "
+                             f"only got {left}")
+    return PcappingError(f"{path}: truncated dump file; tried to read {caplen} captured "
+                         f"bytes, only got {left - 16}")
+
 
 def block_head(path: str, endian: str, head: bytes) -> tuple[int, int]:
     """(type, total length) of the pcapng block whose first bytes are ``head``, or
@@ -76,7 +100,7 @@ def block_head(path: str, endian: str, head: bytes) -> tuple[int, int]:
         raise PcappingError(
             f"{path}: truncated dump file; tried to read 8 header bytes, only got {len(head)}")
     btype, blen = struct.unpack_from(endian + "II", head)
-    if blen < 12 or blen % 4 or blen > 16 * 1024 * 1024:
+    if blen < 12 or blen % 4 or blen > MAX_BLOCK:
         raise PcappingError(f"{path}: block length {blen} is invalid")
     return btype, blen
 
@@ -113,7 +137,7 @@ class PcapReader:
                 f"{path}: truncated dump file; tried to read 4 file header bytes, "
                 f"only got {len(head)}"
             )
-        self.pcapng = head == b"\x0a\x0d\x0d\x0a"
+        self.pcapng = head == PCAPNG_MAGIC
         self.snaplen = MAX_SNAPLEN
         if self.pcapng:
             self._interfaces: list[tuple[int, int, int]] = []  # linktype, snaplen, ticks/s
@@ -125,14 +149,10 @@ class PcapReader:
 
     # -- classic pcap ---------------------------------------------------------
     def _open_pcap(self, magic: bytes) -> None:
-        formats = {
-            b"\xd4\xc3\xb2\xa1": ("<", 1_000_000), b"\xa1\xb2\xc3\xd4": (">", 1_000_000),
-            b"\x4d\x3c\xb2\xa1": ("<", 1_000_000_000), b"\xa1\xb2\x3c\x4d": (">", 1_000_000_000),
-        }
-        if magic not in formats:
+        if magic not in PCAP_FORMATS:
             self.close()
             raise PcappingError(f"{self.path}: unknown file format")
-        self._endian, self._ticks = formats[magic]
+        self._endian, self._ticks = PCAP_FORMATS[magic]
         rest = self.stream.take(20)
         if len(rest) < 20:
             self.close()
@@ -156,9 +176,7 @@ class PcapReader:
             while pos + 16 <= end:
                 sec, frac, caplen, length = unpack(buf, pos)
                 if caplen > MAX_SNAPLEN:
-                    raise PcappingError(
-                        f"{self.path}: invalid packet capture length {caplen}, bigger than "
-                        f"maximum of {MAX_SNAPLEN}")
+                    raise record_too_long(self.path, caplen)
                 stop = pos + 16 + caplen
                 if stop > end:
                     break
@@ -174,14 +192,7 @@ class PcapReader:
                 left = end - pos
                 if left == 0:
                     return
-                if left < 16:
-                    raise PcappingError(
-                        f"{self.path}: truncated dump file; tried to read 16 header bytes, "
-                        f"only got {left}")
-                caplen = unpack(buf, pos)[2]
-                raise PcappingError(
-                    f"{self.path}: truncated dump file; tried to read {caplen} captured "
-                    f"bytes, only got {left - 16}")
+                raise record_cut(self.path, left, unpack(buf, pos)[2] if left >= 16 else 0)
             buf, pos = buf[pos:] + more, 0
 
     def batches(self) -> Iterator[list[tuple[int, int, int, bytes, int]]]:
@@ -231,23 +242,13 @@ class PcapReader:
             if batch:
                 yield batch
             if pos + 16 <= end and unpack(buf, pos)[2] > MAX_SNAPLEN:
-                caplen = unpack(buf, pos)[2]
-                raise PcappingError(
-                    f"{self.path}: invalid packet capture length {caplen}, bigger than "
-                    f"maximum of {MAX_SNAPLEN}")
+                raise record_too_long(self.path, unpack(buf, pos)[2])
             more = read(_CHUNK)
             if not more:
                 left = end - pos
                 if left == 0:
                     return
-                if left < 16:
-                    raise PcappingError(
-                        f"{self.path}: truncated dump file; tried to read 16 header bytes, "
-                        f"only got {left}")
-                caplen = unpack(buf, pos)[2]
-                raise PcappingError(
-                    f"{self.path}: truncated dump file; tried to read {caplen} captured "
-                    f"bytes, only got {left - 16}")
+                raise record_cut(self.path, left, unpack(buf, pos)[2] if left >= 16 else 0)
             buf, pos = buf[pos:] + more, 0
 
     def frames(self) -> Iterator[bytes]:

@@ -118,6 +118,16 @@ def _is_icmp_or_arp(d: Decoded) -> bool:
     return d.arp is not None or d.is_icmp or d.is_icmp6
 
 
+def icmp_selected(data: bytes, linktype: int, **decode: Any) -> tuple[bool, Decoded | None]:
+    """Whether ``--icmp`` shows this frame, and the decoded frame when deciding took one
+    (``decode``: ``decode_frame``'s keywords); the bytes decide where they suffice."""
+    verdict = icmp_verdict(data, linktype)
+    if verdict is not None:
+        return verdict, None
+    d = decode_frame(data, linktype, **decode)
+    return _is_icmp_or_arp(d), d
+
+
 def summary_text(t: Tally) -> str:
     """The closing summary of ``sniff -q``."""
     lines = [
@@ -284,13 +294,9 @@ def _process(
                     continue
                 d = None
                 if icmp_only:
-                    verdict = icmp_verdict(data, linktype)  # (the bytes, when they suffice)
-                    if verdict is None:
-                        d = decode_frame(data, linktype, frame=number, ts_sec=sec,
-                                         ts_usec=usec, length=length)
-                        if not _is_icmp_or_arp(d):
-                            continue
-                    elif not verdict:
+                    chosen, d = icmp_selected(data, linktype, frame=number, ts_sec=sec,
+                                              ts_usec=usec, length=length)
+                    if not chosen:
                         continue
                 if writer is not None:
                     writer.write(sec, usec, data, length)

@@ -35,13 +35,21 @@ from collections.abc import Callable, Iterator
 from typing import Any, TextIO
 
 from pcapping.errors import PcappingError
-from pcapping.io.pcapfile import MAX_SNAPLEN, PcapReader
+from pcapping.io.pcapfile import (
+    MAX_BLOCK,
+    MAX_SNAPLEN,
+    PCAP_FORMATS,
+    PCAPNG_MAGIC,
+    PcapReader,
+    block_cut,
+    block_head,
+    record_cut,
+    record_too_long,
+)
 
 SPLIT_MIN_BYTES = 16 << 20  # smaller files are not worth the workers
 
-PCAP_MAGICS = (b"\xd4\xc3\xb2\xa1", b"\xa1\xb2\xc3\xd4", b"\x4d\x3c\xb2\xa1",
-               b"\xa1\xb2\x3c\x4d")
-PCAPNG_MAGIC = b"\x0a\x0d\x0d\x0a"
+PCAP_MAGICS = tuple(PCAP_FORMATS)
 
 
 def splittable(args: Any, path: str, bpf: str | None) -> bool:
@@ -123,18 +131,15 @@ class _Part:
         linktype = self.linktype
         while pos < stop:
             if pos + 16 > size:
-                self.error = (f"{path}: truncated dump file; tried to read 16 header bytes, "
-                              f"only got {size - pos}")
+                self.error = str(record_cut(path, size - pos, 0))
                 return
             sec, frac, caplen, length = unpack(buf, pos)
             if caplen > MAX_SNAPLEN:
-                self.error = (f"{path}: invalid packet capture length {caplen}, bigger than "
-                              f"maximum of {MAX_SNAPLEN}")
+                self.error = str(record_too_long(path, caplen))
                 return
             end = pos + 16 + caplen
             if end > size:
-                self.error = (f"{path}: truncated dump file; tried to read {caplen} "
-                              f"captured bytes, only got {size - pos - 16}")
+                self.error = str(record_cut(path, size - pos, caplen))
                 return
             number += 1
             yield (number, pos, sec, frac // 1000 if nano else frac,
@@ -146,9 +151,6 @@ class _Part:
         self.buf.close()
 
 
-_NG_MAX_BLOCK = 16 * 1024 * 1024  # (PcapReader's limit)
-
-
 class _NgPart:
     """The packets of one part of a pcapng file: those whose block starts in
     ``[start, stop)``, found by walking the block headers from the file's start (the
@@ -156,9 +158,6 @@ class _NgPart:
 
     def __init__(self, path: str, start: int, stop: int,
                  before: Callable[[int, int, int, int], None] | None = None) -> None:
-        from pcapping.io.pcapfile import block_cut, block_head
-
-        self._head, self._cut = block_head, block_cut
         self.path = path
         self.ng = PcapReader(path)  # (checks the section header; its block parser is used)
         self.ng.close()
@@ -174,7 +173,7 @@ class _NgPart:
         self._unpack_head = struct.Struct(e + "II").unpack_from
         self._unpack_epb = struct.Struct(e + "IIIIIII").unpack_from  # (with its header)
         self.interfaces = self.ng._interfaces  # (grows as descriptions are met)
-        pos = self._head(path, e, self.buf[0:8])[1]  # past the section header
+        pos = block_head(path, e, self.buf[0:8])[1]  # past the section header
         number = 0
         if before is None:
             pos, number = self._walk(pos, start)
@@ -203,7 +202,7 @@ class _NgPart:
                     self.skip = True
                     break
                 btype, blen = unpack(buf, pos)
-                if blen < 12 or blen % 4 or blen > _NG_MAX_BLOCK or pos + blen > size:
+                if blen < 12 or blen % 4 or blen > MAX_BLOCK or pos + blen > size:
                     self.skip = True
                     break
                 if btype == 6 or btype == 3 or btype == 2:
@@ -217,9 +216,9 @@ class _NgPart:
 
     def _block(self, pos: int) -> tuple[int, bytes, int]:
         """(type, body without its trailing length, end) of the block at ``pos``."""
-        btype, blen = self._head(self.path, self.ng._endian, self.buf[pos: pos + 8])
+        btype, blen = block_head(self.path, self.ng._endian, self.buf[pos: pos + 8])
         if pos + blen > self.size:
-            raise self._cut(self.path, blen, self.size - pos - 8)
+            raise block_cut(self.path, blen, self.size - pos - 8)
         return btype, self.buf[pos + 8: pos + blen - 4], pos + blen
 
     def record(self, pos: int) -> tuple[int, int, bytes, int, int]:
@@ -241,7 +240,7 @@ class _NgPart:
             while pos < stop:
                 if pos + 32 <= size:  # an enhanced packet block, whole and sound: inline
                     btype, blen, ifid, high, low, caplen, length = epb(buf, pos)
-                    if (btype == 6 and 32 <= blen <= _NG_MAX_BLOCK and not blen % 4
+                    if (btype == 6 and 32 <= blen <= MAX_BLOCK and not blen % 4
                             and pos + blen <= size):
                         if ifid < len(ifaces) and caplen <= blen - 32:
                             linktype, _snap, ticks = ifaces[ifid]
@@ -277,20 +276,15 @@ def _selected(part: Any, select: tuple[str | None, bool]) -> Iterator[tuple]:
     if not bpf and not icmp:
         yield from part
         return
-    from pcapping.decode import decode_frame, icmp_verdict
-    from pcapping.sniff import _frame_filter, _is_icmp_or_arp
+    from pcapping.sniff import _frame_filter, icmp_selected
 
     keep = _frame_filter(bpf, part.linktype)
     for rec in part:
         data, linktype = rec[4], rec[6]
         if keep is not None and not keep(data):
             continue
-        if icmp:
-            verdict = icmp_verdict(data, linktype)
-            if verdict is None:
-                verdict = _is_icmp_or_arp(decode_frame(data, linktype))
-            if not verdict:
-                continue
+        if icmp and not icmp_selected(data, linktype)[0]:
+            continue
         yield rec
 
 

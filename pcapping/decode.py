@@ -46,7 +46,7 @@ from pcapping.wire.ipv4 import IPv4Header, ip_str
 from pcapping.wire.ipv6 import ExtChain, IPv6Header
 from pcapping.wire.ndp import NDPMessage
 from pcapping.wire.sll import LinuxSLL, LinuxSLL2, NullHeader
-from pcapping.wire.tunnelports import TUNNEL_PORTS as _TUNNEL_PORTS
+from pcapping.wire.tunnelports import may_be_tunnel
 
 if TYPE_CHECKING:
     from pcapping.decap import Encap
@@ -404,9 +404,7 @@ def _decode_ipv4(d: Decoded, data: bytes) -> None:
         if ip.frag_offset:
             return
         if proto == 17:  # a tunnel only to or from a tunnel's port: look before calling
-            if d.l4_end - begin < 4 or not (
-                    (data[begin] << 8 | data[begin + 1]) in _TUNNEL_PORTS
-                    or (data[begin + 2] << 8 | data[begin + 3]) in _TUNNEL_PORTS):
+            if not may_be_tunnel(data, begin, d.l4_end):
                 return
         elif not (proto == 47 or proto == 4 or proto == 41 or proto == 103):
             return
@@ -416,8 +414,6 @@ def _decode_ipv4(d: Decoded, data: bytes) -> None:
         return
     d.icmp = parse_icmp(data[begin : d.l4_end], verify=whole and not ip.mf)
 
-
-_TUNNEL_HIGH = bytes(1 if any(p >> 8 == b for p in _TUNNEL_PORTS) else 0 for b in range(256))
 
 # EtherType -> decoder of the network layer at d.l3_offset, at any depth of encapsulation.
 _NETWORK = {0x0800: _decode_ipv4, 0x0806: _decode_arp, 0x86DD: decode_ipv6}
@@ -538,13 +534,7 @@ def icmp_verdict(data: bytes, linktype: int) -> bool | None:
         if proto == 1:
             return True
         if proto == 17:  # a tunnel only to or from a tunnel's port (as _decode_network)
-            begin = off + hlen
-            if min(n, off + total) - begin < 4:
-                return False
-            if ((data[begin] << 8 | data[begin + 1]) in _TUNNEL_PORTS
-                    or (data[begin + 2] << 8 | data[begin + 3]) in _TUNNEL_PORTS):
-                return None
-            return False
+            return None if may_be_tunnel(data, off + hlen, min(n, off + total)) else False
         if proto == 47 or proto == 4 or proto == 41 or proto == 103:
             return None
         return False
@@ -610,11 +600,7 @@ def tally(t: Tally, data: bytes, linktype: int) -> None:
             if proto == 17 or proto == 47 or proto == 4 or proto == 41 or proto == 103:
                 # maybe a tunnel (UDP: a tunnel port's high byte first, the cheap test most
                 # ports fail): take back what was counted and decode the frame fully
-                if proto != 17 or (end >= begin + 4 and (
-                        (_TUNNEL_HIGH[data[begin]] and (data[begin] << 8 | data[begin + 1])
-                         in _TUNNEL_PORTS)
-                        or (_TUNNEL_HIGH[data[begin + 2]]
-                            and (data[begin + 2] << 8 | data[begin + 3]) in _TUNNEL_PORTS))):
+                if proto != 17 or may_be_tunnel(data, begin, end):
                     t.frames -= 1
                     t.ipv4 -= 1
                     if not h or h % 0xFFFF:

@@ -25,7 +25,7 @@ from typing import Any
 
 from pcapping.decode import decode_frame
 from pcapping.wire.icmp import ID_SEQ_TYPES
-from pcapping.wire.tunnelports import TUNNEL_PORTS
+from pcapping.wire.tunnelports import may_be_tunnel
 
 _std = json.JSONEncoder(separators=(",", ":")).encode
 
@@ -199,9 +199,7 @@ def _ether(data: bytes, frame: int, sec: int, usec: int, length: int) -> str | N
     if proto != 1 or offset:
         if not offset:
             if proto == 17:
-                if end - begin >= 4 and (
-                        data[begin] << 8 | data[begin + 1] in TUNNEL_PORTS
-                        or data[begin + 2] << 8 | data[begin + 3] in TUNNEL_PORTS):
+                if may_be_tunnel(data, begin, end):
                     return None
             elif proto == 47 or proto == 4 or proto == 41 or proto == 103:
                 return None

@@ -174,21 +174,10 @@ class _NgPart:
         self._unpack_epb = struct.Struct(e + "IIIIIII").unpack_from  # (with its header)
         self.interfaces = self.ng._interfaces  # (grows as descriptions are met)
         pos = block_head(path, e, self.buf[0:8])[1]  # past the section header
-        number = 0
         if before is None:
-            pos, number = self._walk(pos, start)
-            start = pos  # (the slow walk below has nothing left to do)
-        try:
-            while pos < start and pos < self.size:
-                btype, body, end = self._block(pos)
-                rec = self.ng.ng_packet(btype, body)
-                if rec is not None:
-                    number += 1
-                    before(rec.ts_sec, rec.ts_usec, len(rec.data), rec.length)
-                pos = end
-        except PcappingError:
-            self.skip = True  # damage before this part: an earlier part reports it
-        self.pos, self.number = pos, number
+            self.pos, self.number = self._walk(pos, start)
+        else:
+            self.pos, self.number = self._walk_stamped(pos, start, before)
 
     def _walk(self, pos: int, start: int) -> tuple[int, int]:
         """From ``pos`` to the first block at ``start`` or after, reading only the block
@@ -212,6 +201,22 @@ class _NgPart:
                 pos += blen
         except PcappingError:
             self.skip = True
+        return pos, number
+
+    def _walk_stamped(self, pos: int, start: int,
+                      before: Callable[[int, int, int, int], None]) -> tuple[int, int]:
+        """``_walk``, parsing each packet on the way to hand its stamp to ``before``."""
+        number = 0
+        try:
+            while pos < start and pos < self.size:
+                btype, body, end = self._block(pos)
+                rec = self.ng.ng_packet(btype, body)
+                if rec is not None:
+                    number += 1
+                    before(rec.ts_sec, rec.ts_usec, len(rec.data), rec.length)
+                pos = end
+        except PcappingError:
+            self.skip = True  # damage before this part: an earlier part reports it
         return pos, number
 
     def _block(self, pos: int) -> tuple[int, bytes, int]:
@@ -241,20 +246,15 @@ class _NgPart:
                 if pos + 32 <= size:  # an enhanced packet block, whole and sound: inline
                     btype, blen, ifid, high, low, caplen, length = epb(buf, pos)
                     if (btype == 6 and 32 <= blen <= MAX_BLOCK and not blen % 4
-                            and pos + blen <= size):
-                        if ifid < len(ifaces) and caplen <= blen - 32:
-                            linktype, _snap, ticks = ifaces[ifid]
-                            stamp = (high << 32) | low
-                            if ticks == 1_000_000:
-                                sec, usec = divmod(stamp, 1_000_000)
-                            else:
-                                sec, frac = divmod(stamp, ticks)
-                                usec = frac * 1_000_000 // ticks
-                            number += 1
-                            yield (number, pos, sec, usec, buf[pos + 28: pos + 28 + caplen],
-                                   length, linktype)
-                            pos += blen
-                            continue
+                            and pos + blen <= size and ifid < len(ifaces)
+                            and caplen <= blen - 32):
+                        linktype, _snap, ticks = ifaces[ifid]
+                        sec, frac = divmod((high << 32) | low, ticks)
+                        number += 1
+                        yield (number, pos, sec, frac * 1_000_000 // ticks,
+                               buf[pos + 28: pos + 28 + caplen], length, linktype)
+                        pos += blen
+                        continue
                 btype, body, end = self._block(pos)  # anything else: PcapReader's parser
                 rec = packet(btype, body)
                 if rec is not None:
